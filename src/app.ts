@@ -1,0 +1,55 @@
+// The Hono app: security headers, one sub-app per feature, and the single
+// place where unexpected errors become a generic JSON 500.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import { type AppEnv, jsonError } from "./http";
+import { errorMessage, log } from "./log";
+import { adminRoutes } from "./routes/admin";
+import { checkoutRoutes } from "./routes/checkout";
+import { devRoutes } from "./routes/dev";
+import { healthRoutes } from "./routes/health";
+import { portalRoutes } from "./routes/portal";
+import { setupStatusRoutes } from "./routes/setup-status";
+import { webhookRoutes } from "./routes/stripe-webhook";
+
+export const app = new Hono<AppEnv>();
+
+app.use(
+	"*",
+	secureHeaders({
+		contentSecurityPolicy: {
+			defaultSrc: ["'self'"],
+			scriptSrc: ["'self'"],
+			styleSrc: ["'self'"],
+			imgSrc: ["'self'", "data:"],
+			connectSrc: ["'self'"],
+			formAction: ["'self'"],
+			frameAncestors: ["'none'"],
+			baseUri: ["'none'"],
+			objectSrc: ["'none'"],
+		},
+		referrerPolicy: "no-referrer",
+		// HSTS only means something over https; browsers ignore it on http.
+		strictTransportSecurity: "max-age=31536000; includeSubDomains",
+		crossOriginEmbedderPolicy: false,
+	}),
+);
+
+app.route("/api", webhookRoutes);
+app.route("/api", checkoutRoutes);
+app.route("/api", setupStatusRoutes);
+app.route("/api", portalRoutes);
+app.route("/api", healthRoutes);
+app.route("/api", adminRoutes);
+app.route("/", devRoutes);
+
+app.notFound((c) => jsonError(c, 404, "not_found", "No such route."));
+
+app.onError((error, c) => {
+	if (error instanceof HTTPException && error.status < 500) {
+		return jsonError(c, error.status, "bad_request", error.message || "Bad request.");
+	}
+	log("REQUEST_FAILED", { method: c.req.method, path: new URL(c.req.url).pathname, error: errorMessage(error) });
+	return jsonError(c, 500, "internal_error", "Something went wrong on our side. Please try again.");
+});

@@ -1,0 +1,557 @@
+// Named queries: the only module that speaks drizzle. Each function is one
+// round trip (a statement or one `DB.batch`, which D1 runs as a transaction).
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { PaymentChange } from "../stripe/events";
+import * as schema from "./schema";
+import { clients, jobs, outbox, passwordTokens, sessions, users, webhookEvents } from "./schema";
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+const dbs = new WeakMap<D1Database, Db>();
+export function database(d1: D1Database): Db {
+	let db = dbs.get(d1);
+	if (!db) {
+		db = drizzle(d1, { schema });
+		dbs.set(d1, db);
+	}
+	return db;
+}
+
+export type JobState = "PAYMENT_CONFIRMED" | "PROVISIONING_STARTED" | "WELCOME_EMAIL_SENT" | "FAILED";
+
+// ---- clients -------------------------------------------------------------
+
+export async function insertClient(db: Db, row: typeof clients.$inferInsert): Promise<void> {
+	await db.insert(clients).values(row);
+}
+
+export async function setCheckoutSession(db: Db, clientId: string, sessionId: string, now: number) {
+	await db.update(clients).set({ checkoutSessionId: sessionId, updatedAt: now }).where(eq(clients.id, clientId));
+}
+
+export function findClientById(db: Db, id: string) {
+	return db.select().from(clients).where(eq(clients.id, id)).get();
+}
+
+export function findClientByCrn(db: Db, crn: string) {
+	return db.select().from(clients).where(eq(clients.crn, crn)).get();
+}
+
+export function findClientBySessionId(db: Db, sessionId: string) {
+	return db.select().from(clients).where(eq(clients.checkoutSessionId, sessionId)).get();
+}
+
+/** Resolves a client for an event that carries no client_id metadata. */
+export async function findClientIdForChange(db: Db, change: PaymentChange): Promise<string | undefined> {
+	const conditions = [];
+	if (change.checkoutSessionId) conditions.push(eq(clients.checkoutSessionId, change.checkoutSessionId));
+	if (change.subscriptionId) conditions.push(eq(clients.subscriptionId, change.subscriptionId));
+	if (conditions.length === 0) return undefined;
+	const row = await db
+		.select({ id: clients.id })
+		.from(clients)
+		.where(or(...conditions))
+		.get();
+	return row?.id;
+}
+
+/** The whole onboarding read model in one statement. */
+export function statusRowByTokenHash(db: Db, tokenHash: string) {
+	return db
+		.select({
+			clientId: clients.id,
+			crn: clients.crn,
+			checkoutSessionId: clients.checkoutSessionId,
+			checkoutStatus: clients.checkoutStatus,
+			paymentStatus: clients.paymentStatus,
+			subscriptionStatus: clients.subscriptionStatus,
+			returnedAt: clients.returnedAt,
+			stripeCheckedAt: clients.stripeCheckedAt,
+			clientUpdatedAt: clients.updatedAt,
+			jobState: jobs.state,
+			jobUpdatedAt: jobs.updatedAt,
+			passwordSetAt: users.passwordSetAt,
+		})
+		.from(clients)
+		.leftJoin(jobs, eq(jobs.clientId, clients.id))
+		.leftJoin(users, eq(users.clientId, clients.id))
+		.where(eq(clients.onboardingTokenHash, tokenHash))
+		.get();
+}
+
+export type StatusRow = NonNullable<Awaited<ReturnType<typeof statusRowByTokenHash>>>;
+
+export async function markReturned(db: Db, clientId: string, now: number) {
+	await db
+		.update(clients)
+		.set({ returnedAt: now })
+		.where(and(eq(clients.id, clientId), isNull(clients.returnedAt)));
+}
+
+/**
+ * Claims the right to ask Stripe about this client now: at most one caller per
+ * interval wins, however many tabs poll at once.
+ */
+export async function claimStripeCheck(db: Db, clientId: string, now: number, intervalMs: number) {
+	const row = await db
+		.update(clients)
+		.set({ stripeCheckedAt: now })
+		.where(
+			and(
+				eq(clients.id, clientId),
+				or(isNull(clients.stripeCheckedAt), lt(clients.stripeCheckedAt, now - intervalMs)),
+			),
+		)
+		.returning({ id: clients.id })
+		.get();
+	return row !== undefined;
+}
+
+// ---- the payment batch: ledger + client state + job, one transaction ------
+
+export interface LedgerEntry {
+	eventId: string;
+	type: string;
+	livemode: boolean;
+	eventCreated: number;
+	nonce: string;
+	payload: string;
+}
+
+export interface PaymentBatchResult {
+	/** False when this event id was already in the ledger: nothing changed. */
+	applied: boolean;
+	clientFound: boolean;
+	job?: { id: string; state: JobState; created: boolean };
+}
+
+/**
+ * Records the event and applies what it says, atomically. Every statement after
+ * the ledger insert is guarded by the ledger row carrying this request's nonce,
+ * so a duplicate delivery (even a concurrent one) changes nothing.
+ */
+export async function applyPaymentBatch(
+	db: Db,
+	ledger: LedgerEntry,
+	clientId: string,
+	change: PaymentChange,
+	newJob: { id: string; source: string },
+	now: number,
+): Promise<PaymentBatchResult> {
+	const won = sql`exists (select 1 from ${webhookEvents} where ${webhookEvents.id} = ${ledger.eventId} and ${webhookEvents.nonce} = ${ledger.nonce})`;
+	const thisClient = and(eq(clients.id, clientId), won);
+
+	const ledgerInsert = db
+		.insert(webhookEvents)
+		.values({
+			id: ledger.eventId,
+			type: ledger.type,
+			livemode: ledger.livemode,
+			eventCreated: ledger.eventCreated,
+			clientId,
+			nonce: ledger.nonce,
+			payload: ledger.payload,
+			receivedAt: now,
+		})
+		.onConflictDoNothing();
+
+	const identity = db
+		.update(clients)
+		.set({
+			checkoutSessionId: sql`coalesce(${clients.checkoutSessionId}, ${change.checkoutSessionId ?? null})`,
+			stripeCustomerId: sql`coalesce(${change.customerId ?? null}, ${clients.stripeCustomerId})`,
+			subscriptionId: sql`coalesce(${clients.subscriptionId}, ${change.subscriptionId ?? null})`,
+			updatedAt: now,
+		})
+		.where(thisClient);
+
+	const statements = [ledgerInsert, identity] as const;
+	const extra = [];
+
+	if (change.checkout) {
+		const { status, paymentStatus } = change.checkout;
+		extra.push(
+			db
+				.update(clients)
+				.set({
+					// A completed session never goes back to open; paid never goes back.
+					checkoutStatus: sql`case when ${clients.checkoutStatus} = 'complete' then 'complete' else ${status} end`,
+					paymentStatus: sql`case when ${clients.paymentStatus} = 'paid' then 'paid' else ${paymentStatus} end`,
+				})
+				.where(thisClient),
+		);
+	}
+	if (change.subscription) {
+		// Stripe does not order deliveries: apply only if not older than what we hold.
+		extra.push(
+			db
+				.update(clients)
+				.set({
+					subscriptionStatus: change.subscription.status,
+					subscriptionEventAt: change.subscription.eventAt,
+				})
+				.where(
+					and(
+						thisClient,
+						or(
+							isNull(clients.subscriptionEventAt),
+							sql`${clients.subscriptionEventAt} <= ${change.subscription.eventAt}`,
+						),
+					),
+				),
+		);
+	}
+	if (change.invoice) {
+		extra.push(
+			db
+				.update(clients)
+				.set({ invoiceStatus: change.invoice.status, invoiceEventAt: change.invoice.eventAt })
+				.where(
+					and(
+						thisClient,
+						or(isNull(clients.invoiceEventAt), sql`${clients.invoiceEventAt} <= ${change.invoice.eventAt}`),
+					),
+				),
+		);
+	}
+	if (change.confirmsPayment) {
+		extra.push(
+			db
+				.update(clients)
+				.set({
+					paymentStatus: sql`case when ${clients.paymentStatus} in ('paid', 'no_payment_required') then ${clients.paymentStatus} else 'paid' end`,
+					paidAt: sql`coalesce(${clients.paidAt}, ${now})`,
+				})
+				.where(thisClient),
+		);
+		// One job per client, enforced by the unique index; created only if the client exists.
+		extra.push(
+			db.run(sql`insert into ${jobs} (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
+				select ${newJob.id}, ${clients.id}, 'PAYMENT_CONFIRMED', 0, ${change.checkoutSessionId ?? null}, ${newJob.source}, 0, ${now}, ${now}
+				from ${clients} where ${clients.id} = ${clientId} and ${won}
+				on conflict (client_id) do nothing`),
+		);
+	}
+
+	const readBack = db.all<{
+		client_id: string | null;
+		job_id: string | null;
+		job_state: string | null;
+		nonce: string | null;
+	}>(sql`select c.id as client_id, j.id as job_id, j.state as job_state,
+			(select nonce from ${webhookEvents} where id = ${ledger.eventId}) as nonce
+		from (select 1) as one
+		left join ${clients} c on c.id = ${clientId}
+		left join ${jobs} j on j.client_id = c.id`);
+
+	const results = await db.batch([...statements, ...extra, readBack]);
+	const rows = results[results.length - 1] as Array<{
+		client_id: string | null;
+		job_id: string | null;
+		job_state: string | null;
+		nonce: string | null;
+	}>;
+	const row = rows[0];
+	return {
+		applied: row?.nonce === ledger.nonce,
+		clientFound: !!row?.client_id,
+		job: row?.job_id
+			? { id: row.job_id, state: row.job_state as JobState, created: row.job_id === newJob.id }
+			: undefined,
+	};
+}
+
+/** Records an event that changes no client (ignored type, unknown client). */
+export async function recordLedgerOnly(db: Db, ledger: LedgerEntry, clientId: string | null, now: number) {
+	const row = await db
+		.insert(webhookEvents)
+		.values({
+			id: ledger.eventId,
+			type: ledger.type,
+			livemode: ledger.livemode,
+			eventCreated: ledger.eventCreated,
+			clientId,
+			nonce: ledger.nonce,
+			payload: ledger.payload,
+			receivedAt: now,
+		})
+		.onConflictDoNothing()
+		.returning({ id: webhookEvents.id })
+		.get();
+	return row !== undefined;
+}
+
+/** Undoes a ledger entry so Stripe's retry runs the event again (used when the enqueue failed). */
+export async function forgetLedgerEntry(db: Db, eventId: string, nonce: string) {
+	await db.delete(webhookEvents).where(and(eq(webhookEvents.id, eventId), eq(webhookEvents.nonce, nonce)));
+}
+
+export function findLedgerEvent(db: Db, eventId: string) {
+	return db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId)).get();
+}
+
+export function ledgerForClient(db: Db, clientId: string, limit = 50) {
+	return db
+		.select({
+			id: webhookEvents.id,
+			type: webhookEvents.type,
+			eventCreated: webhookEvents.eventCreated,
+			receivedAt: webhookEvents.receivedAt,
+		})
+		.from(webhookEvents)
+		.where(eq(webhookEvents.clientId, clientId))
+		.orderBy(desc(webhookEvents.receivedAt))
+		.limit(limit)
+		.all();
+}
+
+export async function lastWebhookReceivedAt(db: Db): Promise<number | null> {
+	const row = await db
+		.select({ at: sql<number | null>`max(${webhookEvents.receivedAt})` })
+		.from(webhookEvents)
+		.where(sql`${webhookEvents.id} like 'evt_%'`)
+		.get();
+	return row?.at ?? null;
+}
+
+/** Jobs created in the window by asking Stripe rather than by a webhook. */
+export async function recentSyncConfirmations(db: Db, since: number): Promise<number> {
+	const row = await db
+		.select({ n: sql<number>`count(*)` })
+		.from(jobs)
+		.where(and(inArray(jobs.source, ["sync", "reconcile"]), sql`${jobs.createdAt} >= ${since}`))
+		.get();
+	return row?.n ?? 0;
+}
+
+// ---- jobs ----------------------------------------------------------------
+
+export function findJob(db: Db, jobId: string) {
+	return db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+}
+
+export function findJobByClient(db: Db, clientId: string) {
+	return db.select().from(jobs).where(eq(jobs.clientId, clientId)).get();
+}
+
+/** Moves a job into PROVISIONING_STARTED unless it is already done or failed. */
+export function startJob(db: Db, jobId: string, now: number) {
+	return db
+		.update(jobs)
+		.set({ state: "PROVISIONING_STARTED", attempts: sql`${jobs.attempts} + 1`, updatedAt: now })
+		.where(and(eq(jobs.id, jobId), inArray(jobs.state, ["PAYMENT_CONFIRMED", "PROVISIONING_STARTED"])))
+		.returning()
+		.get();
+}
+
+export async function completeJob(db: Db, jobId: string, now: number) {
+	await db
+		.update(jobs)
+		.set({ state: "WELCOME_EMAIL_SENT", lastError: null, updatedAt: now })
+		.where(eq(jobs.id, jobId));
+}
+
+export async function recordJobError(db: Db, jobId: string, error: string, now: number) {
+	await db.update(jobs).set({ lastError: error, updatedAt: now }).where(eq(jobs.id, jobId));
+}
+
+/**
+ * FAILED is final until an operator retries; a completed job is never failed.
+ * With no error given, the last recorded one is kept (dead-letter path).
+ */
+export async function failJob(db: Db, jobId: string, error: string | null, now: number) {
+	return db
+		.update(jobs)
+		.set({ state: "FAILED", lastError: sql`coalesce(${error}, ${jobs.lastError}, 'retries exhausted')`, updatedAt: now })
+		.where(and(eq(jobs.id, jobId), sql`${jobs.state} <> 'WELCOME_EMAIL_SENT'`))
+		.returning({ id: jobs.id, clientId: jobs.clientId, lastError: jobs.lastError })
+		.get();
+}
+
+/** Operator retry: a failed (or stuck) job goes back to the start with fresh attempts. */
+export function resetJob(db: Db, jobId: string, now: number) {
+	return db
+		.update(jobs)
+		.set({ state: "PAYMENT_CONFIRMED", attempts: 0, updatedAt: now })
+		.where(and(eq(jobs.id, jobId), sql`${jobs.state} <> 'WELCOME_EMAIL_SENT'`))
+		.returning()
+		.get();
+}
+
+export function stuckJobs(db: Db, olderThan: number, limit: number) {
+	return db
+		.select({
+			id: jobs.id,
+			clientId: jobs.clientId,
+			state: jobs.state,
+			requeues: jobs.requeues,
+			updatedAt: jobs.updatedAt,
+		})
+		.from(jobs)
+		.where(and(inArray(jobs.state, ["PAYMENT_CONFIRMED", "PROVISIONING_STARTED"]), lt(jobs.updatedAt, olderThan)))
+		.orderBy(jobs.updatedAt)
+		.limit(limit)
+		.all();
+}
+
+export async function markRequeued(db: Db, jobIds: string[], now: number) {
+	if (jobIds.length === 0) return;
+	await db
+		.update(jobs)
+		.set({ requeues: sql`${jobs.requeues} + 1`, updatedAt: now })
+		.where(inArray(jobs.id, jobIds));
+}
+
+export function listJobs(db: Db, state: string | undefined, limit: number) {
+	return db
+		.select({
+			id: jobs.id,
+			clientId: jobs.clientId,
+			crn: clients.crn,
+			state: jobs.state,
+			attempts: jobs.attempts,
+			requeues: jobs.requeues,
+			lastError: jobs.lastError,
+			source: jobs.source,
+			createdAt: jobs.createdAt,
+			updatedAt: jobs.updatedAt,
+		})
+		.from(jobs)
+		.innerJoin(clients, eq(clients.id, jobs.clientId))
+		.where(state ? eq(jobs.state, state) : undefined)
+		.orderBy(desc(jobs.updatedAt))
+		.limit(limit)
+		.all();
+}
+
+/** Of these Checkout Session ids, the ones whose client already has a job. */
+export async function sessionsWithJobs(db: Db, sessionIds: string[]): Promise<Set<string>> {
+	if (sessionIds.length === 0) return new Set();
+	const rows = await db
+		.select({ sessionId: clients.checkoutSessionId })
+		.from(clients)
+		.innerJoin(jobs, eq(jobs.clientId, clients.id))
+		.where(inArray(clients.checkoutSessionId, sessionIds))
+		.all();
+	return new Set(rows.map((r) => r.sessionId).filter((id): id is string => id !== null));
+}
+
+// ---- users, tokens, sessions --------------------------------------------
+
+/** One portal user per client; a second attempt finds the first. */
+export async function ensureUser(db: Db, user: { id: string; clientId: string; email: string }, now: number) {
+	await db
+		.insert(users)
+		.values({ ...user, createdAt: now })
+		.onConflictDoNothing({ target: users.clientId });
+	return db.select().from(users).where(eq(users.clientId, user.clientId)).get();
+}
+
+export function findUserByEmail(db: Db, email: string) {
+	return db.select().from(users).where(eq(users.email, email)).get();
+}
+
+export function findUserByClient(db: Db, clientId: string) {
+	return db.select().from(users).where(eq(users.clientId, clientId)).get();
+}
+
+export async function insertPasswordToken(db: Db, tokenHash: string, userId: string, expiresAt: number, now: number) {
+	await db.insert(passwordTokens).values({ tokenHash, userId, expiresAt, createdAt: now });
+}
+
+export function findPasswordToken(db: Db, tokenHash: string) {
+	return db
+		.select({
+			tokenHash: passwordTokens.tokenHash,
+			userId: passwordTokens.userId,
+			expiresAt: passwordTokens.expiresAt,
+			usedAt: passwordTokens.usedAt,
+			email: users.email,
+			passwordSetAt: users.passwordSetAt,
+		})
+		.from(passwordTokens)
+		.innerJoin(users, eq(users.id, passwordTokens.userId))
+		.where(eq(passwordTokens.tokenHash, tokenHash))
+		.get();
+}
+
+/**
+ * Sets the password and burns the token in one transaction; the guards make a
+ * concurrent second use lose (the password is set only once).
+ */
+export async function setPasswordOnce(
+	db: Db,
+	tokenHash: string,
+	userId: string,
+	password: { hash: string; salt: string; iterations: number },
+	now: number,
+): Promise<boolean> {
+	const [burn] = await db.batch([
+		db
+			.update(passwordTokens)
+			.set({ usedAt: now })
+			.where(and(eq(passwordTokens.tokenHash, tokenHash), isNull(passwordTokens.usedAt)))
+			.returning({ tokenHash: passwordTokens.tokenHash }),
+		db
+			.update(users)
+			.set({
+				passwordHash: password.hash,
+				passwordSalt: password.salt,
+				passwordIterations: password.iterations,
+				passwordSetAt: now,
+			})
+			.where(
+				and(
+					eq(users.id, userId),
+					isNull(users.passwordSetAt),
+					sql`exists (select 1 from ${passwordTokens} where ${passwordTokens.tokenHash} = ${tokenHash} and ${passwordTokens.usedAt} = ${now})`,
+				),
+			),
+	]);
+	return burn.length === 1;
+}
+
+export async function insertSession(db: Db, idHash: string, userId: string, expiresAt: number, now: number) {
+	await db.insert(sessions).values({ idHash, userId, expiresAt, createdAt: now });
+}
+
+export function findSessionUser(db: Db, idHash: string, now: number) {
+	return db
+		.select({
+			userId: users.id,
+			email: users.email,
+			name: clients.name,
+			crn: clients.crn,
+			planCode: clients.planCode,
+			subscriptionStatus: clients.subscriptionStatus,
+			paymentStatus: clients.paymentStatus,
+			checkoutStatus: clients.checkoutStatus,
+			stripeCustomerId: clients.stripeCustomerId,
+		})
+		.from(sessions)
+		.innerJoin(users, eq(users.id, sessions.userId))
+		.innerJoin(clients, eq(clients.id, users.clientId))
+		.where(and(eq(sessions.idHash, idHash), sql`${sessions.expiresAt} > ${now}`))
+		.get();
+}
+
+export async function deleteSession(db: Db, idHash: string) {
+	await db.delete(sessions).where(eq(sessions.idHash, idHash));
+}
+
+// ---- outbox --------------------------------------------------------------
+
+/** Returns false when a message with this idempotency key was already stored. */
+export async function insertOutboxMessage(db: Db, row: typeof outbox.$inferInsert): Promise<boolean> {
+	const inserted = await db.insert(outbox).values(row).onConflictDoNothing().returning({ id: outbox.id }).get();
+	return inserted !== undefined;
+}
+
+export function listOutbox(db: Db, limit: number) {
+	return db.select().from(outbox).orderBy(desc(outbox.createdAt)).limit(limit).all();
+}
+
+export function outboxFor(db: Db, toAddress: string) {
+	return db.select().from(outbox).where(eq(outbox.toAddress, toAddress)).orderBy(desc(outbox.createdAt)).all();
+}

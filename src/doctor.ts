@@ -1,0 +1,223 @@
+// Configuration checks for /api/admin/health and `npm run doctor`: each one
+// pass/fail with a one-line hint that names the fix. Secret values never
+// appear; only which variable is set.
+import type { Config } from "./config";
+import { type Db, lastWebhookReceivedAt, recentSyncConfirmations } from "./db/queries";
+import { errorMessage } from "./log";
+import type { StripeApi } from "./stripe/api";
+import { HANDLED_EVENT_TYPES } from "./stripe/events";
+
+export interface Check {
+	name: string;
+	ok: boolean;
+	hint: string;
+}
+
+export interface DoctorDeps {
+	config: Config;
+	env: Pick<Env, "DB" | "PROVISIONING_QUEUE" | "STRIPE_WEBHOOK_SECRET_TEST" | "STRIPE_WEBHOOK_SECRET_LIVE">;
+	db: Db;
+	stripe: StripeApi | null;
+	now: number;
+}
+
+export const WEBHOOK_PATHS = ["/api/webhook/stripe", "/api/webhooks/stripe"];
+const REQUIRED_TABLES = ["clients", "jobs", "users", "password_tokens", "sessions", "webhook_events", "outbox"];
+const DEAD_MAN_WINDOW_MS = 3_600_000;
+
+function problemCheck(config: Config, name: string, okHint: string): Check {
+	const problem = config.problems.find((p) => p.name === name);
+	return problem ? { name, ok: false, hint: problem.hint } : { name, ok: true, hint: okHint };
+}
+
+export function stripeKeyCheck(config: Config): Check {
+	if (config.problems.some((p) => p.name === "stripe_key")) return problemCheck(config, "stripe_key", "");
+	if (config.mode === "unconfigured") {
+		return {
+			name: "stripe_key",
+			ok: false,
+			hint: config.devTools
+				? "STRIPE_SECRET_KEY is not set: the development checkout stand-in is active"
+				: "STRIPE_SECRET_KEY is not set: wrangler secret put STRIPE_SECRET_KEY",
+		};
+	}
+	return { name: "stripe_key", ok: true, hint: `STRIPE_SECRET_KEY is a ${config.mode} key` };
+}
+
+export function modeAgreementCheck(config: Config, env: DoctorDeps["env"]): Check {
+	const name = "stripe_modes_agree";
+	const has = (v: unknown) => typeof v === "string" && v.trim() !== "";
+	if (config.mode === "test" && has(env.STRIPE_WEBHOOK_SECRET_LIVE) && !has(env.STRIPE_WEBHOOK_SECRET_TEST)) {
+		return {
+			name,
+			ok: false,
+			hint: `STRIPE_SECRET_KEY is a test key but STRIPE_WEBHOOK_SECRET_LIVE is set and STRIPE_WEBHOOK_SECRET_TEST is not: test events will be verified with ${config.webhookSecretSource ?? "no secret"}`,
+		};
+	}
+	if (config.mode === "live" && has(env.STRIPE_WEBHOOK_SECRET_TEST) && !has(env.STRIPE_WEBHOOK_SECRET_LIVE)) {
+		return {
+			name,
+			ok: false,
+			hint: `STRIPE_SECRET_KEY is a live key but STRIPE_WEBHOOK_SECRET_TEST is set and STRIPE_WEBHOOK_SECRET_LIVE is not: live events will be verified with ${config.webhookSecretSource ?? "no secret"}`,
+		};
+	}
+	return {
+		name,
+		ok: true,
+		hint: config.webhookSecretSource
+			? `${config.mode} key, webhook secrets from ${config.webhookSecretSource}`
+			: "no webhook secret to compare",
+	};
+}
+
+export function mailCheck(config: Config): Check {
+	const name = "mail_transport";
+	if (config.problems.some((p) => p.name === name)) return problemCheck(config, name, "");
+	if (config.mail.transport === "outbox" && config.mode === "live") {
+		return {
+			name,
+			ok: false,
+			hint: "MAIL_TRANSPORT is outbox in live mode: customers receive no email; set MAIL_TRANSPORT=resend and MAIL_API_KEY",
+		};
+	}
+	if (config.mail.transport === "resend" && !config.mail.apiKey) {
+		return { name, ok: false, hint: "MAIL_TRANSPORT is resend but MAIL_API_KEY is not set: wrangler secret put MAIL_API_KEY" };
+	}
+	return { name, ok: true, hint: `mail goes through ${config.mail.transport}` };
+}
+
+async function databaseCheck(d1: D1Database): Promise<Check> {
+	const name = "database";
+	try {
+		const { results } = await d1
+			.prepare(`select name from sqlite_master where type = 'table' and name in (${REQUIRED_TABLES.map(() => "?").join(",")})`)
+			.bind(...REQUIRED_TABLES)
+			.all<{ name: string }>();
+		const found = new Set(results.map((r) => r.name));
+		const missing = REQUIRED_TABLES.filter((t) => !found.has(t));
+		if (missing.length > 0) {
+			return { name, ok: false, hint: `D1 is missing ${missing.join(", ")}: wrangler d1 migrations apply DB --remote` };
+		}
+		return { name, ok: true, hint: "D1 reachable and migrated" };
+	} catch (error) {
+		return { name, ok: false, hint: `D1 unreachable (${errorMessage(error)}): check the DB binding's database_id` };
+	}
+}
+
+function queueCheck(queue: unknown): Check {
+	const ok = !!queue && typeof (queue as Queue).send === "function";
+	return {
+		name: "queue",
+		ok,
+		hint: ok
+			? "PROVISIONING_QUEUE bound"
+			: "PROVISIONING_QUEUE is not bound: wrangler queues create provisioning, then deploy with the [[queues]] config",
+	};
+}
+
+async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Check> {
+	const name = "plans";
+	if (config.problems.some((p) => p.name === name)) return problemCheck(config, name, "");
+	if (!stripe) return { name, ok: true, hint: `${config.plans.size} plan(s) configured; prices not checked without a Stripe key` };
+	const bad: string[] = [];
+	for (const plan of config.plans.values()) {
+		try {
+			const price = await stripe.retrievePrice(plan.priceId);
+			if (!price.active) bad.push(`${plan.code} → ${plan.priceId} is archived`);
+			else if (price.type !== "recurring") bad.push(`${plan.code} → ${plan.priceId} is not a recurring price`);
+			else if (price.livemode !== (config.mode === "live")) bad.push(`${plan.code} → ${plan.priceId} belongs to the other mode`);
+		} catch (error) {
+			bad.push(`${plan.code} → ${plan.priceId} not found (${errorMessage(error)})`);
+		}
+	}
+	return bad.length
+		? { name, ok: false, hint: `PLANS: ${bad.join("; ")}` }
+		: { name, ok: true, hint: `${config.plans.size} plan(s), every price active and recurring` };
+}
+
+export async function webhookEndpointCheck(config: Config, stripe: StripeApi | null): Promise<Check> {
+	const name = "stripe_webhook_endpoint";
+	if (!stripe) return { name, ok: false, hint: "cannot ask Stripe about the webhook endpoint without STRIPE_SECRET_KEY" };
+	const wanted = WEBHOOK_PATHS.map((p) => `${config.appUrl}${p}`);
+	let endpoints: Awaited<ReturnType<StripeApi["listWebhookEndpoints"]>>["data"];
+	try {
+		endpoints = (await stripe.listWebhookEndpoints()).data;
+	} catch (error) {
+		return { name, ok: false, hint: `could not list webhook endpoints: ${errorMessage(error)}` };
+	}
+	const exact = endpoints.filter((e) => wanted.includes(e.url));
+	if (exact.length === 0) {
+		const near = endpoints.find((e) => wanted.some((w) => e.url.replace(/^http:/, "https:").replace(/\/+$/, "") === w.replace(/^http:/, "https:")));
+		return {
+			name,
+			ok: false,
+			hint: near
+				? `endpoint ${near.url} differs from ${wanted[0]} (scheme or trailing slash): Stripe does not follow redirects`
+				: `no Stripe webhook endpoint points at ${wanted[0]}; add one in the dashboard (Developers → Webhooks)`,
+		};
+	}
+	const enabled = exact.filter((e) => e.status === "enabled");
+	if (enabled.length === 0) return { name, ok: false, hint: `the endpoint for ${exact[0]?.url} is disabled in Stripe: enable it` };
+	const best = enabled
+		.map((e) => ({
+			e,
+			missing: e.enabled_events.includes("*") ? [] : HANDLED_EVENT_TYPES.filter((t) => !e.enabled_events.includes(t)),
+		}))
+		.sort((a, b) => a.missing.length - b.missing.length)[0];
+	if (best && best.missing.length > 0) {
+		return { name, ok: false, hint: `the endpoint ${best.e.url} does not send: ${best.missing.join(", ")}` };
+	}
+	if (best && best.e.livemode !== (config.mode === "live")) {
+		return { name, ok: false, hint: `the endpoint is a ${best.e.livemode ? "live" : "test"} endpoint but the key is ${config.mode}` };
+	}
+	return { name, ok: true, hint: `enabled endpoint ${best?.e.url} with every required event` };
+}
+
+export async function deliveryCheck(db: Db, now: number): Promise<Check> {
+	const name = "webhook_deliveries";
+	const since = now - DEAD_MAN_WINDOW_MS;
+	const [lastWebhook, confirmedWithoutWebhook] = await Promise.all([
+		lastWebhookReceivedAt(db),
+		recentSyncConfirmations(db, since),
+	]);
+	if (confirmedWithoutWebhook > 0 && (lastWebhook === null || lastWebhook < since)) {
+		return {
+			name,
+			ok: false,
+			hint: `${confirmedWithoutWebhook} checkout(s) in the last hour were confirmed by asking Stripe, and no webhook arrived: check the endpoint URL and the webhook secret`,
+		};
+	}
+	return {
+		name,
+		ok: true,
+		hint: lastWebhook ? `last webhook ${new Date(lastWebhook).toISOString()}` : "no checkout confirmed without a webhook",
+	};
+}
+
+export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
+	const { config } = deps;
+	const [database, plans, endpoint, delivery] = await Promise.all([
+		databaseCheck(deps.env.DB),
+		plansCheck(config, deps.stripe),
+		webhookEndpointCheck(config, deps.stripe),
+		deliveryCheck(deps.db, deps.now).catch(
+			(error): Check => ({ name: "webhook_deliveries", ok: false, hint: `could not read deliveries: ${errorMessage(error)}` }),
+		),
+	]);
+	return [
+		stripeKeyCheck(config),
+		problemCheck(
+			config,
+			"webhook_secret",
+			`${config.webhookSecrets.length} webhook secret(s) from ${config.webhookSecretSource}`,
+		),
+		modeAgreementCheck(config, deps.env),
+		problemCheck(config, "app_url", `APP_URL is ${config.appUrl}`),
+		database,
+		queueCheck(deps.env.PROVISIONING_QUEUE),
+		plans,
+		mailCheck(config),
+		endpoint,
+		delivery,
+	];
+}

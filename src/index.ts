@@ -1,0 +1,15 @@
+// The Worker: HTTP, queue and cron entry points. Wiring only.
+import { app } from "./app";
+import { handleScheduled } from "./cron";
+import { handleDeadLetterBatch, handleProvisioningBatch } from "./queue";
+
+export default {
+	fetch: app.fetch,
+	async queue(batch, env) {
+		if (batch.queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
+		else await handleProvisioningBatch(batch, env);
+	},
+	async scheduled(controller, env) {
+		await handleScheduled(controller, env);
+	},
+} satisfies ExportedHandler<Env>;

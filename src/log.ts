@@ -1,0 +1,65 @@
+// The one place a log line is shaped: one JSON object per line, `event` first,
+// read by `wrangler tail` / Workers Logs and by `npm run tail`. Redacts by key
+// and by value shape so a secret, token or password can never be printed.
+
+export type LogEvent =
+	| "WEBHOOK_RECEIVED"
+	| "WEBHOOK_PROCESSED_OK"
+	| "WEBHOOK_DUPLICATE"
+	| "WEBHOOK_IGNORED"
+	| "WEBHOOK_PROCESSING_FAILED"
+	| "WEBHOOK_SIGNATURE_INVALID"
+	| "WEBHOOK_REJECTED"
+	| "CONFIG_ERROR"
+	| "CHECKOUT_CREATED"
+	| "CHECKOUT_FAILED"
+	| "PAYMENT_CONFIRMED_BY_SYNC"
+	| "STRIPE_SYNC_FAILED"
+	| "PROVISIONING_ENQUEUED"
+	| "PROVISIONING_ENQUEUE_FAILED"
+	| "PROVISIONING_STARTED"
+	| "PROVISIONING_COMPLETED"
+	| "PROVISIONING_RETRY"
+	| "PROVISIONING_FAILED"
+	| "WELCOME_EMAIL_SENT"
+	| "OUTBOX_MESSAGE"
+	| "RECONCILE_REQUEUED"
+	| "RECONCILE_STRIPE_PROVISIONED"
+	| "RECONCILE_DONE"
+	| "RECONCILE_FAILED"
+	| "PASSWORD_SET"
+	| "LOGIN_FAILED"
+	| "RATE_LIMITED"
+	| "ADMIN_ACTION"
+	| "REQUEST_FAILED";
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+const SENSITIVE_KEY = /secret|password|token|signature|cookie|authorization|api_key/i;
+// Stripe keys and webhook secrets, whatever field they end up in.
+const SENSITIVE_VALUE = /\b(sk|rk|pk)_(test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9+/=_-]+/g;
+
+export function formatLogLine(event: LogEvent, fields: LogFields = {}): string {
+	const out: Record<string, unknown> = { event };
+	for (const [key, value] of Object.entries(fields)) {
+		if (value === undefined) continue;
+		if (SENSITIVE_KEY.test(key)) {
+			out[key] = "[redacted]";
+		} else if (typeof value === "string") {
+			out[key] = value.replace(SENSITIVE_VALUE, "[redacted]");
+		} else {
+			out[key] = value;
+		}
+	}
+	return JSON.stringify(out);
+}
+
+export function log(event: LogEvent, fields: LogFields = {}): void {
+	console.log(formatLogLine(event, fields));
+}
+
+/** An error's message, trimmed, for a log field; never its stack. */
+export function errorMessage(error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return message.slice(0, 500);
+}

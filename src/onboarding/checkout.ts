@@ -1,0 +1,77 @@
+// Starts a checkout: the client row with its CRN and onboarding token (only the
+// hash stored), then a Stripe Checkout Session that carries the client id in
+// every place Stripe echoes back to us.
+import type { Config, Plan } from "../config";
+import { newCrn, randomToken, sha256Hex } from "../crypto";
+import { type Db, insertClient, setCheckoutSession } from "../db/queries";
+import type { StripeApi } from "../stripe/api";
+
+export interface CheckoutInput {
+	email: string;
+	name: string;
+	plan: Plan;
+}
+
+export interface CheckoutStarted {
+	clientId: string;
+	crn: string;
+	checkoutSessionId: string;
+	checkoutUrl: string;
+	statusUrl: string;
+	onboardingUrl: string;
+}
+
+export interface CheckoutDeps {
+	db: Db;
+	config: Pick<Config, "appUrl" | "devTools">;
+	/** null: the development checkout stand-in takes Stripe's place. */
+	stripe: StripeApi | null;
+	now: number;
+}
+
+export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): Promise<CheckoutStarted> {
+	const { db, config, now } = deps;
+	const clientId = crypto.randomUUID();
+	const crn = newCrn();
+	const onboardingToken = randomToken();
+	await insertClient(db, {
+		id: clientId,
+		crn,
+		email: input.email,
+		name: input.name,
+		planCode: input.plan.code,
+		onboardingTokenHash: await sha256Hex(onboardingToken),
+		createdAt: now,
+		updatedAt: now,
+	});
+	const onboardingUrl = `${config.appUrl}/onboarding?t=${onboardingToken}`;
+	const statusUrl = `${config.appUrl}/api/portal/setup-status?t=${onboardingToken}`;
+	const metadata = { client_id: clientId, plan_code: input.plan.code, customer_reference: crn };
+
+	let sessionId: string;
+	let checkoutUrl: string;
+	if (deps.stripe) {
+		const session = await deps.stripe.createCheckoutSession(
+			{
+				mode: "subscription",
+				line_items: [{ price: input.plan.priceId, quantity: 1 }],
+				customer_email: input.email,
+				client_reference_id: clientId,
+				metadata,
+				subscription_data: { metadata },
+				success_url: onboardingUrl,
+				cancel_url: `${config.appUrl}/?canceled=1`,
+			},
+			`checkout-${clientId}`,
+		);
+		if (!session.url) throw new Error("Stripe returned a Checkout Session without a URL");
+		sessionId = session.id;
+		checkoutUrl = session.url;
+	} else {
+		sessionId = `cs_dev_${randomToken().replace(/[-_]/g, "").slice(0, 24)}`;
+		// Stripe keeps the success URL server-side; the stand-in carries it in its own URL.
+		checkoutUrl = `${config.appUrl}/dev/checkout?session=${sessionId}&success=${encodeURIComponent(onboardingUrl)}`;
+	}
+	await setCheckoutSession(db, clientId, sessionId, now);
+	return { clientId, crn, checkoutSessionId: sessionId, checkoutUrl, statusUrl, onboardingUrl };
+}

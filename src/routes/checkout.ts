@@ -1,0 +1,74 @@
+// POST /api/checkout and GET /api/plans. Validation is hand-written: three
+// fields do not justify zod's weight in a bundle every webhook cold-starts.
+import { Hono } from "hono";
+import { getConfig } from "../config";
+import { database } from "../db/queries";
+import { type AppEnv, jsonError, readJsonObject } from "../http";
+import { errorMessage, log } from "../log";
+import { startCheckout } from "../onboarding/checkout";
+import { StripeApiError } from "../stripe/api";
+import { stripeFor } from "../stripe/client";
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export const checkoutRoutes = new Hono<AppEnv>();
+
+checkoutRoutes.get("/plans", (c) => {
+	const config = getConfig(c.env);
+	const plans = [...config.plans.values()].map((p) => ({ code: p.code, name: p.name, price: p.priceDisplay }));
+	c.header("Cache-Control", "public, max-age=60");
+	return c.json({ plans });
+});
+
+checkoutRoutes.post("/checkout", async (c) => {
+	const config = getConfig(c.env);
+	const body = await readJsonObject(c);
+	if (!body) return jsonError(c, 400, "invalid_json", "Send a JSON object with email, name and plan_code.");
+
+	const fields: Record<string, string> = {};
+	const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+	const name = typeof body.name === "string" ? body.name.trim() : "";
+	const planCode = typeof body.plan_code === "string" ? body.plan_code.trim() : "";
+	if (!email) fields.email = "Enter your email address.";
+	else if (email.length > 254 || !EMAIL.test(email)) fields.email = "Enter a valid email address.";
+	if (!name) fields.name = "Enter your name.";
+	else if (name.length > 200) fields.name = "Use at most 200 characters.";
+	if (!planCode) fields.plan_code = "Choose a plan.";
+	const plan = planCode ? config.plans.get(planCode) : undefined;
+	if (planCode && !plan) fields.plan_code = `Unknown plan "${planCode.slice(0, 40)}".`;
+	if (Object.keys(fields).length > 0) {
+		const code = fields.plan_code && planCode && !plan ? "unknown_plan" : "invalid_request";
+		return jsonError(c, 400, code, "Please correct the highlighted fields.", { fields });
+	}
+
+	const stripe = stripeFor(config);
+	if (!stripe && !config.devTools) {
+		log("CONFIG_ERROR", { check: "stripe_key", hint: "STRIPE_SECRET_KEY is not set: checkout is unavailable" });
+		return jsonError(c, 503, "checkout_unavailable", "Checkout is not available right now. Please try again later.");
+	}
+	try {
+		const started = await startCheckout(
+			{ db: database(c.env.DB), config, stripe, now: Date.now() },
+			{ email, name, plan: plan as NonNullable<typeof plan> },
+		);
+		log("CHECKOUT_CREATED", {
+			client_id: started.clientId,
+			crn: started.crn,
+			plan_code: planCode,
+			checkout_session_id: started.checkoutSessionId,
+		});
+		return c.json({
+			checkout_url: started.checkoutUrl,
+			client_id: started.clientId,
+			crn: started.crn,
+			status_url: started.statusUrl,
+		});
+	} catch (error) {
+		if (error instanceof StripeApiError) {
+			log("CHECKOUT_FAILED", { status: error.status, code: error.code, error: error.message });
+			return jsonError(c, 502, "stripe_unavailable", "The payment provider could not start checkout. Please try again.");
+		}
+		log("CHECKOUT_FAILED", { error: errorMessage(error) });
+		throw error;
+	}
+});

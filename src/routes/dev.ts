@@ -1,0 +1,117 @@
+// Development-only tools, live only under `npm run dev` with no Stripe key:
+// a checkout stand-in whose "Pay" posts a correctly signed
+// checkout.session.completed to the real webhook route, and an outbox viewer.
+// Everywhere else every /dev and /api/dev path is a 404.
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { getConfig } from "../config";
+import { database, findClientBySessionId, listOutbox } from "../db/queries";
+import { type AppEnv, jsonError } from "../http";
+import { signStripePayload } from "../stripe/signature";
+import { webhookRoutes } from "./stripe-webhook";
+
+export const devRoutes = new Hono<AppEnv>();
+
+const devOnly = createMiddleware<AppEnv>(async (c, next) => {
+	if (!getConfig(c.env).devTools) return jsonError(c, 404, "not_found", "No such route.");
+	c.header("Cache-Control", "no-store");
+	await next();
+});
+
+devRoutes.use("/dev/*", devOnly);
+devRoutes.use("/api/dev/*", devOnly);
+
+// The pages themselves are static assets; the worker runs first to gate them.
+devRoutes.get("/dev/*", (c) => c.env.ASSETS.fetch(c.req.raw));
+
+devRoutes.get("/api/dev/checkout/:id", async (c) => {
+	const config = getConfig(c.env);
+	const client = await findClientBySessionId(database(c.env.DB), c.req.param("id"));
+	if (!client) return jsonError(c, 404, "not_found", "No such checkout session.");
+	const plan = config.plans.get(client.planCode);
+	return c.json({
+		id: client.checkoutSessionId,
+		email: client.email,
+		plan_code: client.planCode,
+		plan_name: plan?.name ?? client.planCode,
+		amount_display: plan?.priceDisplay ?? "",
+		paid: client.checkoutStatus === "complete",
+	});
+});
+
+devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
+	const config = getConfig(c.env);
+	const client = await findClientBySessionId(database(c.env.DB), c.req.param("id"));
+	if (!client?.checkoutSessionId) return jsonError(c, 404, "not_found", "No such checkout session.");
+	const body = (await c.req.json().catch(() => ({}))) as { success_url?: unknown };
+	const success = typeof body.success_url === "string" ? body.success_url : "";
+	// Only ever back to our own onboarding page: no open redirect.
+	const redirect = success.startsWith(`${config.appUrl}/onboarding?t=`) ? success : `${config.appUrl}/`;
+
+	const now = Math.floor(Date.now() / 1000);
+	const short = client.id.replace(/-/g, "").slice(0, 14);
+	const metadata = { client_id: client.id, plan_code: client.planCode, customer_reference: client.crn };
+	const event = {
+		id: `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`,
+		object: "event",
+		api_version: "2026-10-28.endive",
+		created: now,
+		livemode: false,
+		pending_webhooks: 1,
+		request: { id: null, idempotency_key: null },
+		type: "checkout.session.completed",
+		data: {
+			object: {
+				id: client.checkoutSessionId,
+				object: "checkout.session",
+				amount_subtotal: 2900,
+				amount_total: 2900,
+				client_reference_id: client.id,
+				created: now,
+				currency: "usd",
+				customer: `cus_dev_${short}`,
+				customer_details: { email: client.email, name: client.name },
+				customer_email: client.email,
+				livemode: false,
+				metadata,
+				mode: "subscription",
+				payment_status: "paid",
+				status: "complete",
+				subscription: `sub_dev_${short}`,
+				success_url: redirect,
+				ui_mode: "hosted",
+				url: null,
+			},
+		},
+	};
+	const payload = JSON.stringify(event, null, 2);
+	const signature = await signStripePayload(payload, config.webhookSecrets[0] ?? "", now);
+	// Through the real webhook route: signature, ledger, batch, enqueue.
+	const response = await webhookRoutes.fetch(
+		new Request(new URL("/webhook/stripe", c.req.url), {
+			method: "POST",
+			headers: { "content-type": "application/json", "stripe-signature": signature },
+			body: payload,
+		}),
+		c.env,
+		c.executionCtx,
+	);
+	if (!response.ok) {
+		return jsonError(c, 502, "webhook_failed", `The webhook route answered ${response.status}.`);
+	}
+	return c.json({ redirect_url: redirect, event_id: event.id });
+});
+
+devRoutes.get("/api/dev/outbox", async (c) => {
+	const messages = await listOutbox(database(c.env.DB), 50);
+	return c.json({
+		messages: messages.map((m) => ({
+			id: m.id,
+			to: m.toAddress,
+			subject: m.subject,
+			text: m.textBody,
+			links: m.textBody.match(/https?:\/\/\S+/g) ?? [],
+			created_at: new Date(m.createdAt).toISOString(),
+		})),
+	});
+});

@@ -1,0 +1,40 @@
+// GET /api/portal/setup-status?t=<onboarding token>. Unknown, malformed or
+// missing token: the same 404, so the route reveals nothing about tokens.
+import { Hono } from "hono";
+import { getConfig } from "../config";
+import { isTokenShaped } from "../crypto";
+import { database } from "../db/queries";
+import { type AppEnv, jsonError, noStoreNoReferrer } from "../http";
+import type { ProvisioningQueue } from "../onboarding/provisioning-message";
+import { readOnboardingStatus } from "../onboarding/status-query";
+import { stripeFor } from "../stripe/client";
+
+export const setupStatusRoutes = new Hono<AppEnv>();
+
+setupStatusRoutes.get("/portal/setup-status", async (c) => {
+	noStoreNoReferrer(c);
+	const token = c.req.query("t");
+	const config = getConfig(c.env);
+	const status = isTokenShaped(token)
+		? await readOnboardingStatus(
+				{
+					db: database(c.env.DB),
+					queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue,
+					stripe: stripeFor(config),
+					now: Date.now(),
+				},
+				token,
+			)
+		: null;
+	if (!status) return jsonError(c, 404, "not_found", "This onboarding link is not valid.");
+	return c.json({
+		crn: status.crn,
+		payment_state: status.payment_state,
+		provisioning_state: status.provisioning_state,
+		password_state: status.password_state,
+		next_action: status.next_action,
+		support_email: config.supportEmail,
+		updated_at: new Date(status.updatedAt).toISOString(),
+		...(config.devTools ? { dev: { outbox_url: "/dev/outbox" } } : {}),
+	});
+});

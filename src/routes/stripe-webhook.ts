@@ -1,0 +1,122 @@
+// POST /api/webhook/stripe (alias /api/webhooks/stripe): raw body under 1 MiB,
+// signature, livemode, then one payment batch and one enqueue. Provisioning
+// never runs here: Checkout waits for this response before redirecting.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getConfig } from "../config";
+import { database, recordLedgerOnly } from "../db/queries";
+import { type AppContext, type AppEnv, jsonError } from "../http";
+import { errorMessage, log } from "../log";
+import { applyPaymentChange } from "../onboarding/payments";
+import type { ProvisioningQueue } from "../onboarding/provisioning-message";
+import { changeFromEvent, parseEventEnvelope } from "../stripe/events";
+import { verifyStripeSignature } from "../stripe/signature";
+
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+export const webhookRoutes = new Hono<AppEnv>();
+
+const limit = bodyLimit({
+	maxSize: MAX_WEBHOOK_BYTES,
+	onError: (c) => {
+		log("WEBHOOK_REJECTED", { reason: "payload_too_large" });
+		return jsonError(c, 413, "payload_too_large", "Webhook body exceeds 1 MiB");
+	},
+});
+
+webhookRoutes.post("/webhook/stripe", limit, (c) => handleStripeWebhook(c));
+webhookRoutes.post("/webhooks/stripe", limit, (c) => handleStripeWebhook(c));
+
+async function handleStripeWebhook(c: AppContext) {
+	const config = getConfig(c.env);
+	if (config.webhookSecrets.length === 0) {
+		// 500 so Stripe keeps retrying while the operator fixes the secret.
+		log("CONFIG_ERROR", {
+			check: "webhook_secret",
+			hint: config.problems.find((p) => p.name === "webhook_secret")?.hint ?? "no webhook secret configured",
+		});
+		return jsonError(c, 500, "webhook_not_configured", "Webhook secret is not configured");
+	}
+
+	const raw = new Uint8Array(await c.req.arrayBuffer());
+	const now = Date.now();
+	const signature = await verifyStripeSignature(
+		raw,
+		c.req.header("stripe-signature"),
+		config.webhookSecrets,
+		Math.floor(now / 1000),
+	);
+	if (!signature.ok) {
+		log("WEBHOOK_SIGNATURE_INVALID", {
+			reason: signature.reason,
+			secret_source: config.webhookSecretSource,
+			slots: config.webhookSecrets.length,
+		});
+		return jsonError(c, 400, "invalid_signature", "Invalid webhook signature");
+	}
+
+	const text = new TextDecoder().decode(raw);
+	const event = parseEventEnvelope(text);
+	if (!event) {
+		log("WEBHOOK_REJECTED", { reason: "malformed_event" });
+		return jsonError(c, 400, "malformed_event", "Body is not a Stripe event");
+	}
+	if (event.livemode !== (config.mode === "live")) {
+		log("WEBHOOK_REJECTED", {
+			reason: "livemode_mismatch",
+			event_id: event.id,
+			event_livemode: event.livemode,
+			mode: config.mode,
+		});
+		return jsonError(
+			c,
+			400,
+			"livemode_mismatch",
+			`A ${event.livemode ? "live" : "test"} event reached a ${config.mode} deployment`,
+		);
+	}
+
+	const change = changeFromEvent(event);
+	log("WEBHOOK_RECEIVED", {
+		event_id: event.id,
+		event_type: event.type,
+		livemode: event.livemode,
+		client_id: change?.clientId ?? null,
+		subscription_id: change?.subscriptionId ?? null,
+		checkout_session_id: change?.checkoutSessionId ?? null,
+		secret_slot: signature.slot,
+	});
+
+	const db = database(c.env.DB);
+	const ledger = {
+		eventId: event.id,
+		type: event.type,
+		livemode: event.livemode,
+		eventCreated: event.created,
+		nonce: crypto.randomUUID(),
+		payload: text,
+	};
+	try {
+		if (!change) {
+			const fresh = await recordLedgerOnly(db, ledger, null, now);
+			log("WEBHOOK_IGNORED", { event_id: event.id, event_type: event.type, duplicate: !fresh });
+			return c.json({ received: true, ignored: true });
+		}
+		const outcome = await applyPaymentChange(
+			{ db, queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue, now },
+			ledger,
+			change,
+			"webhook",
+		);
+		log("WEBHOOK_PROCESSED_OK", {
+			event_id: event.id,
+			event_type: event.type,
+			client_id: outcome.clientId ?? null,
+			outcome: outcome.status,
+		});
+		return c.json({ received: true, duplicate: outcome.status === "duplicate" });
+	} catch (error) {
+		log("WEBHOOK_PROCESSING_FAILED", { event_id: event.id, event_type: event.type, error: errorMessage(error) });
+		return jsonError(c, 500, "processing_failed", "The event could not be processed; Stripe will retry it");
+	}
+}
