@@ -168,7 +168,10 @@ export function parseConfig(env: Env): Config {
 	if (transportRaw === "outbox" || transportRaw === "resend") {
 		transport = transportRaw;
 	} else {
-		problems.push({ name: "mail_transport", hint: `MAIL_TRANSPORT "${transportRaw}" is unknown: use outbox or resend` });
+		problems.push({
+			name: "mail_transport",
+			hint: `MAIL_TRANSPORT "${transportRaw}" is unknown: use outbox or resend`,
+		});
 	}
 
 	return {

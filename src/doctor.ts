@@ -81,7 +81,11 @@ export function mailCheck(config: Config): Check {
 		};
 	}
 	if (config.mail.transport === "resend" && !config.mail.apiKey) {
-		return { name, ok: false, hint: "MAIL_TRANSPORT is resend but MAIL_API_KEY is not set: wrangler secret put MAIL_API_KEY" };
+		return {
+			name,
+			ok: false,
+			hint: "MAIL_TRANSPORT is resend but MAIL_API_KEY is not set: wrangler secret put MAIL_API_KEY",
+		};
 	}
 	return { name, ok: true, hint: `mail goes through ${config.mail.transport}` };
 }
@@ -90,7 +94,9 @@ async function databaseCheck(d1: D1Database): Promise<Check> {
 	const name = "database";
 	try {
 		const { results } = await d1
-			.prepare(`select name from sqlite_master where type = 'table' and name in (${REQUIRED_TABLES.map(() => "?").join(",")})`)
+			.prepare(
+				`select name from sqlite_master where type = 'table' and name in (${REQUIRED_TABLES.map(() => "?").join(",")})`,
+			)
 			.bind(...REQUIRED_TABLES)
 			.all<{ name: string }>();
 		const found = new Set(results.map((r) => r.name));
@@ -118,14 +124,16 @@ function queueCheck(queue: unknown): Check {
 async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Check> {
 	const name = "plans";
 	if (config.problems.some((p) => p.name === name)) return problemCheck(config, name, "");
-	if (!stripe) return { name, ok: true, hint: `${config.plans.size} plan(s) configured; prices not checked without a Stripe key` };
+	if (!stripe)
+		return { name, ok: true, hint: `${config.plans.size} plan(s) configured; prices not checked without a Stripe key` };
 	const bad: string[] = [];
 	for (const plan of config.plans.values()) {
 		try {
 			const price = await stripe.retrievePrice(plan.priceId);
 			if (!price.active) bad.push(`${plan.code} → ${plan.priceId} is archived`);
 			else if (price.type !== "recurring") bad.push(`${plan.code} → ${plan.priceId} is not a recurring price`);
-			else if (price.livemode !== (config.mode === "live")) bad.push(`${plan.code} → ${plan.priceId} belongs to the other mode`);
+			else if (price.livemode !== (config.mode === "live"))
+				bad.push(`${plan.code} → ${plan.priceId} belongs to the other mode`);
 		} catch (error) {
 			bad.push(`${plan.code} → ${plan.priceId} not found (${errorMessage(error)})`);
 		}
@@ -137,7 +145,8 @@ async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Che
 
 export async function webhookEndpointCheck(config: Config, stripe: StripeApi | null): Promise<Check> {
 	const name = "stripe_webhook_endpoint";
-	if (!stripe) return { name, ok: false, hint: "cannot ask Stripe about the webhook endpoint without STRIPE_SECRET_KEY" };
+	if (!stripe)
+		return { name, ok: false, hint: "cannot ask Stripe about the webhook endpoint without STRIPE_SECRET_KEY" };
 	const wanted = WEBHOOK_PATHS.map((p) => `${config.appUrl}${p}`);
 	let endpoints: Awaited<ReturnType<StripeApi["listWebhookEndpoints"]>>["data"];
 	try {
@@ -147,7 +156,9 @@ export async function webhookEndpointCheck(config: Config, stripe: StripeApi | n
 	}
 	const exact = endpoints.filter((e) => wanted.includes(e.url));
 	if (exact.length === 0) {
-		const near = endpoints.find((e) => wanted.some((w) => e.url.replace(/^http:/, "https:").replace(/\/+$/, "") === w.replace(/^http:/, "https:")));
+		const near = endpoints.find((e) =>
+			wanted.some((w) => e.url.replace(/^http:/, "https:").replace(/\/+$/, "") === w.replace(/^http:/, "https:")),
+		);
 		return {
 			name,
 			ok: false,
@@ -157,7 +168,8 @@ export async function webhookEndpointCheck(config: Config, stripe: StripeApi | n
 		};
 	}
 	const enabled = exact.filter((e) => e.status === "enabled");
-	if (enabled.length === 0) return { name, ok: false, hint: `the endpoint for ${exact[0]?.url} is disabled in Stripe: enable it` };
+	if (enabled.length === 0)
+		return { name, ok: false, hint: `the endpoint for ${exact[0]?.url} is disabled in Stripe: enable it` };
 	const best = enabled
 		.map((e) => ({
 			e,
@@ -168,7 +180,11 @@ export async function webhookEndpointCheck(config: Config, stripe: StripeApi | n
 		return { name, ok: false, hint: `the endpoint ${best.e.url} does not send: ${best.missing.join(", ")}` };
 	}
 	if (best && best.e.livemode !== (config.mode === "live")) {
-		return { name, ok: false, hint: `the endpoint is a ${best.e.livemode ? "live" : "test"} endpoint but the key is ${config.mode}` };
+		return {
+			name,
+			ok: false,
+			hint: `the endpoint is a ${best.e.livemode ? "live" : "test"} endpoint but the key is ${config.mode}`,
+		};
 	}
 	return { name, ok: true, hint: `enabled endpoint ${best?.e.url} with every required event` };
 }
@@ -190,7 +206,9 @@ export async function deliveryCheck(db: Db, now: number): Promise<Check> {
 	return {
 		name,
 		ok: true,
-		hint: lastWebhook ? `last webhook ${new Date(lastWebhook).toISOString()}` : "no checkout confirmed without a webhook",
+		hint: lastWebhook
+			? `last webhook ${new Date(lastWebhook).toISOString()}`
+			: "no checkout confirmed without a webhook",
 	};
 }
 
@@ -201,7 +219,11 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		plansCheck(config, deps.stripe),
 		webhookEndpointCheck(config, deps.stripe),
 		deliveryCheck(deps.db, deps.now).catch(
-			(error): Check => ({ name: "webhook_deliveries", ok: false, hint: `could not read deliveries: ${errorMessage(error)}` }),
+			(error): Check => ({
+				name: "webhook_deliveries",
+				ok: false,
+				hint: `could not read deliveries: ${errorMessage(error)}`,
+			}),
 		),
 	]);
 	return [

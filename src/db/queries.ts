@@ -6,7 +6,7 @@ import type { PaymentChange } from "../stripe/events";
 import * as schema from "./schema";
 import { clients, jobs, outbox, passwordTokens, sessions, users, webhookEvents } from "./schema";
 
-export type Db = DrizzleD1Database<typeof schema>;
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 const dbs = new WeakMap<D1Database, Db>();
 export function database(d1: D1Database): Db {
@@ -16,6 +16,12 @@ export function database(d1: D1Database): Db {
 		dbs.set(d1, db);
 	}
 	return db;
+}
+
+/** A drizzle-built statement as a D1 statement, for batches that mix in raw SQL. */
+function d1Statement(db: Db, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+	const { sql: text, params } = query.toSQL();
+	return db.$client.prepare(text).bind(...params);
 }
 
 export type JobState = "PAYMENT_CONFIRMED" | "PROVISIONING_STARTED" | "WELCOME_EMAIL_SENT" | "FAILED";
@@ -98,10 +104,7 @@ export async function claimStripeCheck(db: Db, clientId: string, now: number, in
 		.update(clients)
 		.set({ stripeCheckedAt: now })
 		.where(
-			and(
-				eq(clients.id, clientId),
-				or(isNull(clients.stripeCheckedAt), lt(clients.stripeCheckedAt, now - intervalMs)),
-			),
+			and(eq(clients.id, clientId), or(isNull(clients.stripeCheckedAt), lt(clients.stripeCheckedAt, now - intervalMs))),
 		)
 		.returning({ id: clients.id })
 		.get();
@@ -166,12 +169,10 @@ export async function applyPaymentBatch(
 		})
 		.where(thisClient);
 
-	const statements = [ledgerInsert, identity] as const;
-	const extra = [];
-
+	const updates = [identity];
 	if (change.checkout) {
 		const { status, paymentStatus } = change.checkout;
-		extra.push(
+		updates.push(
 			db
 				.update(clients)
 				.set({
@@ -184,39 +185,27 @@ export async function applyPaymentBatch(
 	}
 	if (change.subscription) {
 		// Stripe does not order deliveries: apply only if not older than what we hold.
-		extra.push(
+		const { status, eventAt } = change.subscription;
+		updates.push(
 			db
 				.update(clients)
-				.set({
-					subscriptionStatus: change.subscription.status,
-					subscriptionEventAt: change.subscription.eventAt,
-				})
+				.set({ subscriptionStatus: status, subscriptionEventAt: eventAt })
 				.where(
-					and(
-						thisClient,
-						or(
-							isNull(clients.subscriptionEventAt),
-							sql`${clients.subscriptionEventAt} <= ${change.subscription.eventAt}`,
-						),
-					),
+					and(thisClient, or(isNull(clients.subscriptionEventAt), sql`${clients.subscriptionEventAt} <= ${eventAt}`)),
 				),
 		);
 	}
 	if (change.invoice) {
-		extra.push(
+		const { status, eventAt } = change.invoice;
+		updates.push(
 			db
 				.update(clients)
-				.set({ invoiceStatus: change.invoice.status, invoiceEventAt: change.invoice.eventAt })
-				.where(
-					and(
-						thisClient,
-						or(isNull(clients.invoiceEventAt), sql`${clients.invoiceEventAt} <= ${change.invoice.eventAt}`),
-					),
-				),
+				.set({ invoiceStatus: status, invoiceEventAt: eventAt })
+				.where(and(thisClient, or(isNull(clients.invoiceEventAt), sql`${clients.invoiceEventAt} <= ${eventAt}`))),
 		);
 	}
 	if (change.confirmsPayment) {
-		extra.push(
+		updates.push(
 			db
 				.update(clients)
 				.set({
@@ -225,34 +214,51 @@ export async function applyPaymentBatch(
 				})
 				.where(thisClient),
 		);
-		// One job per client, enforced by the unique index; created only if the client exists.
-		extra.push(
-			db.run(sql`insert into ${jobs} (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
-				select ${newJob.id}, ${clients.id}, 'PAYMENT_CONFIRMED', 0, ${change.checkoutSessionId ?? null}, ${newJob.source}, 0, ${now}, ${now}
-				from ${clients} where ${clients.id} = ${clientId} and ${won}
-				on conflict (client_id) do nothing`),
-		);
 	}
 
-	const readBack = db.all<{
-		client_id: string | null;
-		job_id: string | null;
-		job_state: string | null;
-		nonce: string | null;
-	}>(sql`select c.id as client_id, j.id as job_id, j.state as job_state,
-			(select nonce from ${webhookEvents} where id = ${ledger.eventId}) as nonce
-		from (select 1) as one
-		left join ${clients} c on c.id = ${clientId}
-		left join ${jobs} j on j.client_id = c.id`);
+	const d1 = db.$client;
+	const statements = [ledgerInsert, ...updates].map((q) => d1Statement(db, q));
+	if (change.confirmsPayment) {
+		// One job per client (unique index); created only if the client exists and this delivery won.
+		statements.push(
+			d1
+				.prepare(
+					`insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
+					select ?, id, 'PAYMENT_CONFIRMED', 0, ?, ?, 0, ?, ? from clients
+					where id = ? and exists (select 1 from webhook_events where id = ? and nonce = ?)
+					on conflict (client_id) do nothing`,
+				)
+				.bind(
+					newJob.id,
+					change.checkoutSessionId ?? null,
+					newJob.source,
+					now,
+					now,
+					clientId,
+					ledger.eventId,
+					ledger.nonce,
+				),
+		);
+	}
+	statements.push(
+		d1
+			.prepare(
+				`select c.id as client_id, j.id as job_id, j.state as job_state,
+					(select nonce from webhook_events where id = ?) as nonce
+				from (select 1) as one
+				left join clients c on c.id = ?
+				left join jobs j on j.client_id = c.id`,
+			)
+			.bind(ledger.eventId, clientId),
+	);
 
-	const results = await db.batch([...statements, ...extra, readBack]);
-	const rows = results[results.length - 1] as Array<{
+	const results = await d1.batch<{
 		client_id: string | null;
 		job_id: string | null;
 		job_state: string | null;
 		nonce: string | null;
-	}>;
-	const row = rows[0];
+	}>(statements);
+	const row = results[results.length - 1]?.results[0];
 	return {
 		applied: row?.nonce === ledger.nonce,
 		clientFound: !!row?.client_id,
@@ -346,10 +352,7 @@ export function startJob(db: Db, jobId: string, now: number) {
 }
 
 export async function completeJob(db: Db, jobId: string, now: number) {
-	await db
-		.update(jobs)
-		.set({ state: "WELCOME_EMAIL_SENT", lastError: null, updatedAt: now })
-		.where(eq(jobs.id, jobId));
+	await db.update(jobs).set({ state: "WELCOME_EMAIL_SENT", lastError: null, updatedAt: now }).where(eq(jobs.id, jobId));
 }
 
 export async function recordJobError(db: Db, jobId: string, error: string, now: number) {
@@ -363,7 +366,11 @@ export async function recordJobError(db: Db, jobId: string, error: string, now: 
 export async function failJob(db: Db, jobId: string, error: string | null, now: number) {
 	return db
 		.update(jobs)
-		.set({ state: "FAILED", lastError: sql`coalesce(${error}, ${jobs.lastError}, 'retries exhausted')`, updatedAt: now })
+		.set({
+			state: "FAILED",
+			lastError: sql`coalesce(${error}, ${jobs.lastError}, 'retries exhausted')`,
+			updatedAt: now,
+		})
 		.where(and(eq(jobs.id, jobId), sql`${jobs.state} <> 'WELCOME_EMAIL_SENT'`))
 		.returning({ id: jobs.id, clientId: jobs.clientId, lastError: jobs.lastError })
 		.get();

@@ -32,10 +32,7 @@ export const clients = sqliteTable(
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
 	},
-	(t) => [
-		index("clients_subscription_idx").on(t.subscriptionId),
-		index("clients_created_idx").on(t.createdAt),
-	],
+	(t) => [index("clients_subscription_idx").on(t.subscriptionId), index("clients_created_idx").on(t.createdAt)],
 );
 
 export const jobs = sqliteTable(
@@ -106,10 +103,7 @@ export const webhookEvents = sqliteTable(
 		payload: text("payload").notNull(),
 		receivedAt: integer("received_at").notNull(),
 	},
-	(t) => [
-		index("webhook_events_client_idx").on(t.clientId),
-		index("webhook_events_received_idx").on(t.receivedAt),
-	],
+	(t) => [index("webhook_events_client_idx").on(t.clientId), index("webhook_events_received_idx").on(t.receivedAt)],
 );
 
 export const outbox = sqliteTable("outbox", {

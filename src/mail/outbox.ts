@@ -1,6 +1,6 @@
 // The `outbox` transport: the message is stored in D1 and logged with its link,
 // so local work and tests need no mail provider. Not for real customers.
-import { insertOutboxMessage, type Db } from "../db/queries";
+import { type Db, insertOutboxMessage } from "../db/queries";
 import { log } from "../log";
 import type { Mailer } from "./mailer";
 

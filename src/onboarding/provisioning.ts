@@ -2,14 +2,7 @@
 // email. Each step is idempotent, so a redelivered message never creates a
 // second user or sends a second email. Collaborators are passed in.
 import { randomToken, sha256Hex } from "../crypto";
-import {
-	completeJob,
-	type Db,
-	ensureUser,
-	findClientById,
-	insertPasswordToken,
-	startJob,
-} from "../db/queries";
+import { completeJob, type Db, ensureUser, findClientById, insertPasswordToken, startJob } from "../db/queries";
 import { log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { welcomeEmail } from "../mail/welcome";

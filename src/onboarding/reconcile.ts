@@ -68,7 +68,12 @@ export async function requeueStuckJobs(deps: ReconcileDeps): Promise<{ requeued:
 			now,
 		);
 		for (const job of plan.requeue) {
-			log("RECONCILE_REQUEUED", { job_id: job.id, client_id: job.clientId, state: job.state, requeues: job.requeues + 1 });
+			log("RECONCILE_REQUEUED", {
+				job_id: job.id,
+				client_id: job.clientId,
+				state: job.state,
+				requeues: job.requeues + 1,
+			});
 		}
 	}
 	for (const job of plan.fail) {

@@ -74,7 +74,11 @@ export async function readOnboardingStatus(deps: StatusQueryDeps, token: string)
 			}
 		} catch (error) {
 			// The page keeps polling; the next interval tries again.
-			log("STRIPE_SYNC_FAILED", { client_id: row.clientId, checkout_session_id: sessionId, error: errorMessage(error) });
+			log("STRIPE_SYNC_FAILED", {
+				client_id: row.clientId,
+				checkout_session_id: sessionId,
+				error: errorMessage(error),
+			});
 		}
 	}
 	return status;

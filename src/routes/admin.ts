@@ -21,8 +21,8 @@ import { log } from "../log";
 import { applyPaymentChange } from "../onboarding/payments";
 import { type ProvisioningQueue, provisionMessage } from "../onboarding/provisioning-message";
 import { deriveSetupStatus } from "../onboarding/setup-status";
-import { changeFromEvent, parseEventEnvelope } from "../stripe/events";
 import { stripeFor } from "../stripe/client";
+import { changeFromEvent, parseEventEnvelope } from "../stripe/events";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -123,7 +123,8 @@ adminRoutes.post("/admin/events/:id/replay", async (c) => {
 	const stored = await findLedgerEvent(db, c.req.param("id"));
 	const event = stored ? parseEventEnvelope(stored.payload) : null;
 	const change = event ? changeFromEvent(event) : null;
-	if (!stored || !event || !change) return jsonError(c, 404, "not_found", "No stored Stripe event with this id that we act on.");
+	if (!stored || !event || !change)
+		return jsonError(c, 404, "not_found", "No stored Stripe event with this id that we act on.");
 	const now = Date.now();
 	const outcome = await applyPaymentChange(
 		{ db, queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue, now },

@@ -66,7 +66,12 @@ checkoutRoutes.post("/checkout", async (c) => {
 	} catch (error) {
 		if (error instanceof StripeApiError) {
 			log("CHECKOUT_FAILED", { status: error.status, code: error.code, error: error.message });
-			return jsonError(c, 502, "stripe_unavailable", "The payment provider could not start checkout. Please try again.");
+			return jsonError(
+				c,
+				502,
+				"stripe_unavailable",
+				"The payment provider could not start checkout. Please try again.",
+			);
 		}
 		log("CHECKOUT_FAILED", { error: errorMessage(error) });
 		throw error;

@@ -49,7 +49,7 @@ async function handleStripeWebhook(c: AppContext) {
 	if (!signature.ok) {
 		log("WEBHOOK_SIGNATURE_INVALID", {
 			reason: signature.reason,
-			secret_source: config.webhookSecretSource,
+			configured_from: config.webhookSecretSource,
 			slots: config.webhookSecrets.length,
 		});
 		return jsonError(c, 400, "invalid_signature", "Invalid webhook signature");
@@ -84,7 +84,7 @@ async function handleStripeWebhook(c: AppContext) {
 		client_id: change?.clientId ?? null,
 		subscription_id: change?.subscriptionId ?? null,
 		checkout_session_id: change?.checkoutSessionId ?? null,
-		secret_slot: signature.slot,
+		matched_slot: signature.slot,
 	});
 
 	const db = database(c.env.DB);

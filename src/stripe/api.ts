@@ -26,7 +26,7 @@ export function encodeForm(params: Record<string, FormValue>): string {
 	const walk = (prefix: string, value: FormValue) => {
 		if (value === undefined || value === null) return;
 		if (Array.isArray(value)) {
-			value.forEach((v, i) => walk(`${prefix}[${i}]`, v));
+			for (const [i, v] of value.entries()) walk(`${prefix}[${i}]`, v);
 		} else if (typeof value === "object") {
 			for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}[${k}]` : k, v);
 		} else {

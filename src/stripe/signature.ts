@@ -11,9 +11,7 @@ export type SignatureFailure =
 	| "stale_timestamp"
 	| "future_timestamp";
 
-export type SignatureResult =
-	| { ok: true; slot: number; timestamp: number }
-	| { ok: false; reason: SignatureFailure };
+export type SignatureResult = { ok: true; slot: number; timestamp: number } | { ok: false; reason: SignatureFailure };
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 

@@ -1,0 +1,46 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "./test/support/test-secrets";
+
+export default defineConfig(async () => {
+	const migrations = await readD1Migrations("./migrations");
+	return {
+		test: {
+			projects: [
+				{
+					// Worker tests: inside workerd with real local D1 and queues.
+					plugins: [
+						cloudflareTest(({ inject }) => ({
+							wrangler: { configPath: "./wrangler.toml" },
+							miniflare: {
+								bindings: {
+									TEST_MIGRATIONS: migrations,
+									STRIPE_API_BASE: inject("standInUrl"),
+									MAIL_API_BASE: `${inject("standInUrl")}/resend`,
+									STAND_IN_URL: inject("standInUrl"),
+									...TEST_SECRETS,
+								},
+							},
+						})),
+					],
+					test: {
+						name: "worker",
+						include: ["test/*.test.ts"],
+						globalSetup: ["./test/global-setup.ts"],
+						setupFiles: ["./test/setup.ts"],
+					},
+				},
+				{
+					// Node-side tools (tail formatter, doctor CLI) and the browser journey.
+					test: {
+						name: "node",
+						include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+						environment: "node",
+						testTimeout: 120_000,
+						hookTimeout: 180_000,
+					},
+				},
+			],
+		},
+	};
+});
