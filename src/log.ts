@@ -58,8 +58,16 @@ export function log(event: LogEvent, fields: LogFields = {}): void {
 	console.log(formatLogLine(event, fields));
 }
 
-/** An error's message, trimmed, for a log field; never its stack. */
+/**
+ * An error's message, trimmed, for a log field; never its stack. drizzle wraps
+ * driver errors as "Failed query: <sql> params: <values>": log the driver's
+ * cause instead, so bound values (emails, hashes) stay out of the logs.
+ */
 export function errorMessage(error: unknown): string {
-	const message = error instanceof Error ? error.message : String(error);
+	let current = error;
+	while (current instanceof Error && current.message.startsWith("Failed query:") && current.cause) {
+		current = current.cause;
+	}
+	const message = current instanceof Error ? current.message : String(current);
 	return message.slice(0, 500);
 }

@@ -61,13 +61,16 @@ export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: E
 	for (const message of batch.messages) {
 		const body = message.body;
 		if (isProvisionMessage(body)) {
+			// A stray copy of a message whose job already completed changes nothing.
 			const failed = await failJob(db, body.jobId, null, Date.now());
-			log("PROVISIONING_FAILED", {
-				job_id: body.jobId,
-				client_id: body.clientId,
-				error: failed?.lastError ?? "retries exhausted",
-				dead_letter: true,
-			});
+			if (failed) {
+				log("PROVISIONING_FAILED", {
+					job_id: body.jobId,
+					client_id: body.clientId,
+					error: failed.lastError,
+					dead_letter: true,
+				});
+			}
 		} else {
 			log("PROVISIONING_FAILED", { message_id: message.id, error: "malformed dead-letter message" });
 		}

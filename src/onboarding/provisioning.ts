@@ -3,7 +3,7 @@
 // second user or sends a second email. Collaborators are passed in.
 import { randomToken, sha256Hex } from "../crypto";
 import { completeJob, type Db, ensureUser, findClientById, insertPasswordToken, startJob } from "../db/queries";
-import { log } from "../log";
+import { errorMessage, log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { welcomeEmail } from "../mail/welcome";
 import type { ProvisionMessage } from "./provisioning-message";
@@ -39,7 +39,7 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 	try {
 		user = await ensureUser(db, { id: crypto.randomUUID(), clientId: client.id, email: client.email }, deps.now());
 	} catch (error) {
-		if (/users\.email/.test(String(error))) {
+		if (/users\.email/.test(errorMessage(error))) {
 			throw new PermanentProvisioningError("another client already has a portal user with this email");
 		}
 		throw error;
