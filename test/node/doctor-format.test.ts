@@ -69,6 +69,7 @@ describe("formatDoctorReport", () => {
 			{ tty: true },
 		);
 		expect(exitCode).toBe(1);
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping the colour escapes under test
 		const plain = lines.map((line) => line.replace(/\x1b\[\d*m/g, ""));
 		expect(plain).toEqual([
 			"✔ /api/health  ok, mode test",
@@ -207,7 +208,7 @@ describe("scripts/doctor.ts end to end", () => {
 
 	function runDoctor(args: string[]): Promise<{ code: number | null; stdout: string[]; stderr: string }> {
 		return new Promise((resolve, reject) => {
-			const env = { ...process.env, NO_COLOR: "1" };
+			const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
 			delete env.ADMIN_TOKEN;
 			const child = spawn(process.execPath, ["--experimental-strip-types", script, ...args], {
 				env,

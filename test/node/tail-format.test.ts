@@ -127,6 +127,7 @@ describe("formatTrace", () => {
 		expect(render({ utc: true }).join("")).not.toContain("\x1b[");
 		const [first] = render({ utc: true, color: true });
 		expect(first).toContain("\x1b[");
+		// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping the colour escapes under test
 		expect(first?.replace(/\x1b\[\d+m/g, "")).toBe(ALL_LINES[0]);
 	});
 
@@ -182,9 +183,7 @@ describe("formatTrace", () => {
 			ALL_LINES[11],
 		]);
 		expect(render({ utc: true, events: ["EXCEPTION", "OUTCOME"] })).toEqual([ALL_LINES[9], ALL_LINES[10]]);
-		expect(render({ utc: true, events: ["WEBHOOK_PROCESSING_FAILED"], client: "cli_b2" })).toEqual([
-			ALL_LINES[12],
-		]);
+		expect(render({ utc: true, events: ["WEBHOOK_PROCESSING_FAILED"], client: "cli_b2" })).toEqual([ALL_LINES[12]]);
 	});
 
 	it("--json passes our JSON lines through verbatim and nothing else", () => {
@@ -225,6 +224,11 @@ describe("formatLogLine", () => {
 	it("keeps a hostile value on one line without terminal escapes", () => {
 		const line = formatLogLine({ event: "X", error: "line1\nline2\x1b[31m" });
 		expect(line).toBe('X error="line1\\nline2\\u001b[31m"');
+		// C1 controls (U+009B is a one-byte CSI) survive JSON.stringify, so they need their own escape.
+		expect(formatLogLine({ event: "X", a: "\u009b2J" })).toBe('X a="\\u009b2J"');
+		expect(
+			formatTrace({ logs: [{ message: ["plain \u009b2J\nnext"], level: "log", timestamp: 0 }] }, { utc: true }),
+		).toEqual(["00:00:00.000 log plain \\u009b2J\\nnext"]);
 		expect(formatValue({ nested: ["a b"] })).toBe('{"nested":["a b"]}');
 	});
 
@@ -234,16 +238,23 @@ describe("formatLogLine", () => {
 			"00:00:00.000 PROVISIONING_STARTED job_id=j1 client_id=c1 attempt=2",
 		]);
 		// JSON that is not ours (no leading `event`) stays a plain log line.
-		expect(formatTrace({ logs: [{ message: ['{"a":1,"event":"X"}'], level: "log", timestamp: 0 }] }, { utc: true })).toEqual(
-			['00:00:00.000 log {"a":1,"event":"X"}'],
-		);
+		expect(
+			formatTrace({ logs: [{ message: ['{"a":1,"event":"X"}'], level: "log", timestamp: 0 }] }, { utc: true }),
+		).toEqual(['00:00:00.000 log {"a":1,"event":"X"}']);
 	});
 });
 
 describe("parseTailArgs", () => {
 	it("takes our options and hands everything else to wrangler", () => {
 		expect(
-			parseTailArgs(["onboarding-edge", "--env", "production", "--client", "abc", "--event=webhook_received,CONFIG_ERROR"]),
+			parseTailArgs([
+				"onboarding-edge",
+				"--env",
+				"production",
+				"--client",
+				"abc",
+				"--event=webhook_received,CONFIG_ERROR",
+			]),
 		).toEqual({
 			filter: { client: "abc", events: ["WEBHOOK_RECEIVED", "CONFIG_ERROR"] },
 			wranglerArgs: ["onboarding-edge", "--env", "production"],
