@@ -5,11 +5,11 @@ import { handleDeadLetterBatch, handleProvisioningBatch } from "./queue";
 
 export default {
 	fetch: app.fetch,
-	async queue(batch, env) {
+	async queue(batch, env, _ctx) {
 		if (batch.queue.endsWith("-dlq")) await handleDeadLetterBatch(batch, env);
 		else await handleProvisioningBatch(batch, env);
 	},
-	async scheduled(controller, env) {
+	async scheduled(controller, env, _ctx) {
 		await handleScheduled(controller, env);
 	},
 } satisfies ExportedHandler<Env>;

@@ -9,7 +9,12 @@ describe("POST /api/checkout", () => {
 		const email = `${uniqueId("ada")}@example.com`;
 		const response = await checkout({ email, name: "Ada Lovelace", plan_code: "pro" });
 		expect(response.status).toBe(200);
-		const body = (await response.json()) as { checkout_url: string; client_id: string; crn: string; status_url: string };
+		const body = (await response.json()) as {
+			checkout_url: string;
+			client_id: string;
+			crn: string;
+			status_url: string;
+		};
 		expect(body.checkout_url).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
 		expect(body.crn).toMatch(/^CRN-[2-9A-Z]{4}-[2-9A-Z]{4}$/);
 		expect(body.status_url).toMatch(/^http:\/\/127\.0\.0\.1:8787\/api\/portal\/setup-status\?t=[A-Za-z0-9_-]{43}$/);
@@ -37,7 +42,9 @@ describe("POST /api/checkout", () => {
 		// The success URL carries our opaque token, never the session id.
 		expect(request?.form.success_url).not.toContain("CHECKOUT_SESSION_ID");
 
-		const row = await env.DB.prepare("select email, plan_code, checkout_session_id, onboarding_token_hash from clients where id = ?")
+		const row = await env.DB.prepare(
+			"select email, plan_code, checkout_session_id, onboarding_token_hash from clients where id = ?",
+		)
 			.bind(body.client_id)
 			.first<Record<string, string>>();
 		expect(row).toMatchObject({ email, plan_code: "pro" });
@@ -54,7 +61,10 @@ describe("POST /api/checkout", () => {
 	it("rejects a bad email and missing fields with field errors", async () => {
 		const bad = await checkout({ email: "not-an-email", name: "A", plan_code: "starter" });
 		expect(bad.status).toBe(400);
-		expect(await bad.json()).toMatchObject({ error: "invalid_request", fields: { email: "Enter a valid email address." } });
+		expect(await bad.json()).toMatchObject({
+			error: "invalid_request",
+			fields: { email: "Enter a valid email address." },
+		});
 		const empty = await checkout({});
 		expect(empty.status).toBe(400);
 		expect(((await empty.json()) as { fields: Record<string, string> }).fields).toEqual({
@@ -66,7 +76,11 @@ describe("POST /api/checkout", () => {
 
 	it("rejects a body that is not a JSON object", async () => {
 		for (const body of ["{", "[]", "42"]) {
-			const response = await api("/api/checkout", { method: "POST", body, headers: { "content-type": "application/json" } });
+			const response = await api("/api/checkout", {
+				method: "POST",
+				body,
+				headers: { "content-type": "application/json" },
+			});
 			expect(response.status).toBe(400);
 			expect(await response.json()).toMatchObject({ error: "invalid_json" });
 		}
@@ -90,7 +104,10 @@ describe("POST /api/checkout", () => {
 	});
 
 	it("answers 503 when no Stripe key is configured outside development", async () => {
-		const response = await checkout({ email: "c@example.com", name: "C", plan_code: "starter" }, envWith({ STRIPE_SECRET_KEY: "" }));
+		const response = await checkout(
+			{ email: "c@example.com", name: "C", plan_code: "starter" },
+			envWith({ STRIPE_SECRET_KEY: "" }),
+		);
 		expect(response.status).toBe(503);
 		expect(await response.json()).toMatchObject({ error: "checkout_unavailable" });
 	});

@@ -44,7 +44,11 @@ function failingQueue(): Queue {
 }
 
 async function runCron(scheduledTime: number) {
-	await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime }), env, createExecutionContext());
+	await worker.scheduled(
+		createScheduledController({ cron: "* * * * *", scheduledTime }),
+		env,
+		createExecutionContext(),
+	);
 }
 
 describe("fault injection", () => {
@@ -111,25 +115,40 @@ describe("fault injection", () => {
 		const brokenMail = { ...env, MAIL_TRANSPORT: "resend", MAIL_API_KEY: "" } as Env;
 		for (let attempt = 1; attempt <= 6; attempt++) {
 			const batch = createMessageBatch("provisioning", [
-				{ id: `m${attempt}`, timestamp: new Date(), attempts: attempt, body: { type: "provision", jobId: job.id, clientId: client.clientId } },
+				{
+					id: `m${attempt}`,
+					timestamp: new Date(),
+					attempts: attempt,
+					body: { type: "provision", jobId: job.id, clientId: client.clientId },
+				},
 			]);
 			const ctx = createExecutionContext();
 			await worker.queue(batch, brokenMail, ctx);
 			expect((await getQueueResult(batch, ctx)).retryMessages).toHaveLength(1);
 		}
 		const dead = createMessageBatch("provisioning-dlq", [
-			{ id: "dead", timestamp: new Date(), attempts: 6, body: { type: "provision", jobId: job.id, clientId: client.clientId } },
+			{
+				id: "dead",
+				timestamp: new Date(),
+				attempts: 6,
+				body: { type: "provision", jobId: job.id, clientId: client.clientId },
+			},
 		]);
 		await worker.queue(dead, env, createExecutionContext());
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "FAILED", last_error: "MAIL_API_KEY is not set" });
 		expect((await setupStatus(client)).body).toMatchObject({ provisioning_state: "failed" });
 
-		const listed = (await (await adminApi("/api/admin/jobs?status=failed")).json()) as { jobs: Array<{ id: string; crn: string }> };
+		const listed = (await (await adminApi("/api/admin/jobs?status=failed")).json()) as {
+			jobs: Array<{ id: string; crn: string }>;
+		};
 		expect(listed.jobs.find((j) => j.id === job.id)).toMatchObject({ crn: client.crn });
 
 		const retry = await adminApi(`/api/admin/jobs/${job.id}/retry`, { method: "POST" });
 		expect(retry.status).toBe(202);
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-		expect((await setupStatus(client)).body).toMatchObject({ provisioning_state: "completed", next_action: "set_password" });
+		expect((await setupStatus(client)).body).toMatchObject({
+			provisioning_state: "completed",
+			next_action: "set_password",
+		});
 	});
 });

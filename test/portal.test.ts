@@ -29,7 +29,8 @@ async function welcomedClient() {
 }
 
 const setPassword = (json: unknown) => api("/api/portal/password", { method: "POST", json });
-const login = (email: string, password: string) => api("/api/portal/login", { method: "POST", json: { email, password } });
+const login = (email: string, password: string) =>
+	api("/api/portal/login", { method: "POST", json: { email, password } });
 
 function sessionCookie(response: Response): string {
 	const header = response.headers.get("set-cookie") ?? "";
@@ -51,7 +52,9 @@ describe("set password", () => {
 		logs.restore();
 		expect(response.status).toBe(200);
 		expect(await response.json()).toEqual({ ok: true });
-		const user = await env.DB.prepare("select password_hash, password_salt, password_iterations from users where client_id = ?")
+		const user = await env.DB.prepare(
+			"select password_hash, password_salt, password_iterations from users where client_id = ?",
+		)
 			.bind(client.clientId)
 			.first<Record<string, string | number>>();
 		expect(user?.password_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -133,7 +136,9 @@ describe("login, session, logout", () => {
 		});
 		// Only the session's hash is stored.
 		const token = cookie.split("=")[1] ?? "";
-		const stored = await env.DB.prepare("select count(*) as n from sessions where id_hash = ?").bind(token).first<{ n: number }>();
+		const stored = await env.DB.prepare("select count(*) as n from sessions where id_hash = ?")
+			.bind(token)
+			.first<{ n: number }>();
 		expect(stored?.n).toBe(0);
 	});
 
@@ -191,6 +196,8 @@ describe("billing", () => {
 	});
 
 	it("answers 401 without a session", async () => {
-		expect((await api("/api/portal/billing", { method: "POST", headers: { origin: "http://worker" } })).status).toBe(401);
+		expect((await api("/api/portal/billing", { method: "POST", headers: { origin: "http://worker" } })).status).toBe(
+			401,
+		);
 	});
 });

@@ -1,9 +1,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { provisionMessage } from "../src/onboarding/provisioning-message";
 import { retryDelaySeconds } from "../src/queue";
-import worker from "../src/index";
 import {
 	captureLogs,
 	checkoutCompleted,
@@ -43,7 +43,9 @@ async function waitingJob() {
 	const jobId = crypto.randomUUID();
 	const now = Date.now();
 	await env.DB.batch([
-		env.DB.prepare("update clients set checkout_status = 'complete', payment_status = 'paid' where id = ?").bind(client.clientId),
+		env.DB.prepare("update clients set checkout_status = 'complete', payment_status = 'paid' where id = ?").bind(
+			client.clientId,
+		),
 		env.DB.prepare(
 			"insert into jobs (id, client_id, state, attempts, source, requeues, created_at, updated_at) values (?, ?, 'PAYMENT_CONFIRMED', 0, 'webhook', 0, ?, ?)",
 		).bind(jobId, client.clientId, now, now),
@@ -68,7 +70,9 @@ describe("provisioning consumer", () => {
 			.first<{ token_hash: string; expires_at: number }>();
 		expect(token?.token_hash).toMatch(/^[0-9a-f]{64}$/);
 		expect(token?.expires_at).toBeGreaterThan(Date.now() + 71 * 3_600_000);
-		const mail = await env.DB.prepare("select text_body from outbox where to_address = ?").bind(client.email).first<{ text_body: string }>();
+		const mail = await env.DB.prepare("select text_body from outbox where to_address = ?")
+			.bind(client.email)
+			.first<{ text_body: string }>();
 		const link = mail?.text_body.match(/\/set-password\?token=([A-Za-z0-9_-]{43})/);
 		expect(link).toBeTruthy();
 		// Only the hash is stored.
@@ -92,7 +96,10 @@ describe("provisioning consumer", () => {
 		await runBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
 		await env.DB.prepare("update jobs set state = 'PROVISIONING_STARTED' where id = ?").bind(jobId).run();
 		await runBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
-		const emails = (await standInControl("emails", { key: custom.MAIL_API_KEY })) as Array<{ to: string[]; subject: string }>;
+		const emails = (await standInControl("emails", { key: custom.MAIL_API_KEY })) as Array<{
+			to: string[];
+			subject: string;
+		}>;
 		expect(emails).toHaveLength(1);
 		expect(emails[0]?.to).toEqual([client.email]);
 	});
@@ -127,7 +134,9 @@ describe("provisioning consumer", () => {
 
 	it("marks the job FAILED from the dead-letter queue, keeping the last error; the status page shows failed", async () => {
 		const { client, jobId } = await waitingJob();
-		await env.DB.prepare("update jobs set state = 'PROVISIONING_STARTED', last_error = 'mail provider answered 500' where id = ?")
+		await env.DB.prepare(
+			"update jobs set state = 'PROVISIONING_STARTED', last_error = 'mail provider answered 500' where id = ?",
+		)
 			.bind(jobId)
 			.run();
 		const logs = captureLogs();

@@ -61,7 +61,12 @@ describe("setup-status derivation", () => {
 	});
 
 	it("only ever yields the values the contract names", () => {
-		const seen = { payment_state: new Set(), provisioning_state: new Set(), password_state: new Set(), next_action: new Set() };
+		const seen = {
+			payment_state: new Set(),
+			provisioning_state: new Set(),
+			password_state: new Set(),
+			next_action: new Set(),
+		};
 		for (const input of everyInput()) {
 			const s = deriveSetupStatus(input);
 			for (const key of Object.keys(seen) as Array<keyof typeof seen>) seen[key].add(s[key]);

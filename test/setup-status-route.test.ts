@@ -1,6 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, checkoutCompleted, createClient, payloadOf, postWebhook, setupStatus, waitForJobState } from "./support/helpers";
+import {
+	api,
+	checkoutCompleted,
+	createClient,
+	payloadOf,
+	postWebhook,
+	setupStatus,
+	waitForJobState,
+} from "./support/helpers";
 
 describe("GET /api/portal/setup-status", () => {
 	it("answers the read model for a fresh checkout: confirming once the customer is back", async () => {

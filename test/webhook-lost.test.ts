@@ -46,8 +46,14 @@ describe("webhook late or lost", () => {
 		const logs = captureLogs();
 		const synced = await setupStatus(client, stripe.env);
 		logs.restore();
-		expect(synced.body).toMatchObject({ payment_state: "paid", provisioning_state: expect.stringMatching(/queued|running|completed/) });
-		expect(logs.events("PAYMENT_CONFIRMED_BY_SYNC")[0]).toMatchObject({ client_id: client.clientId, checkout_session_id: client.sessionId });
+		expect(synced.body).toMatchObject({
+			payment_state: "paid",
+			provisioning_state: expect.stringMatching(/queued|running|completed/),
+		});
+		expect(logs.events("PAYMENT_CONFIRMED_BY_SYNC")[0]).toMatchObject({
+			client_id: client.clientId,
+			checkout_session_id: client.sessionId,
+		});
 
 		vi.useRealTimers();
 		const job = await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");

@@ -73,21 +73,36 @@ describe("webhook processing", () => {
 	it("never lets an older subscription event overwrite newer state", async () => {
 		const client = await createClient();
 		const t = nowSeconds();
-		await postWebhook(payloadOf(subscriptionEvent("customer.subscription.updated", client, "past_due", { created: t + 10 })));
+		await postWebhook(
+			payloadOf(subscriptionEvent("customer.subscription.updated", client, "past_due", { created: t + 10 })),
+		);
 		await postWebhook(payloadOf(subscriptionEvent("customer.subscription.created", client, "active", { created: t })));
 		const row = await env.DB.prepare("select subscription_status, subscription_event_at from clients where id = ?")
 			.bind(client.clientId)
 			.first();
 		expect(row).toMatchObject({ subscription_status: "past_due", subscription_event_at: t + 10 });
-		await postWebhook(payloadOf(subscriptionEvent("customer.subscription.deleted", client, "active", { created: t + 20 })));
-		const after = await env.DB.prepare("select subscription_status from clients where id = ?").bind(client.clientId).first();
+		await postWebhook(
+			payloadOf(subscriptionEvent("customer.subscription.deleted", client, "active", { created: t + 20 })),
+		);
+		const after = await env.DB.prepare("select subscription_status from clients where id = ?")
+			.bind(client.clientId)
+			.first();
 		expect(after).toMatchObject({ subscription_status: "canceled" });
 	});
 
 	it("keeps a paid client paid when a late async-pending session event arrives", async () => {
 		const client = await createClient();
-		await postWebhook(payloadOf(envelope("checkout.session.async_payment_succeeded", { ...checkoutCompleted(client).data.object, payment_status: "paid" })));
-		await postWebhook(payloadOf(checkoutCompleted(client, { payment_status: "unpaid" }, { created: nowSeconds() - 60 })));
+		await postWebhook(
+			payloadOf(
+				envelope("checkout.session.async_payment_succeeded", {
+					...checkoutCompleted(client).data.object,
+					payment_status: "paid",
+				}),
+			),
+		);
+		await postWebhook(
+			payloadOf(checkoutCompleted(client, { payment_status: "unpaid" }, { created: nowSeconds() - 60 })),
+		);
 		const row = await env.DB.prepare("select payment_status from clients where id = ?").bind(client.clientId).first();
 		expect(row).toMatchObject({ payment_status: "paid" });
 	});
@@ -96,7 +111,10 @@ describe("webhook processing", () => {
 		const client = await createClient();
 		await postWebhook(payloadOf(checkoutCompleted(client, { payment_status: "unpaid" })));
 		expect(await jobOf(client.clientId)).toBeNull();
-		expect((await setupStatus(client)).body).toMatchObject({ payment_state: "confirming", provisioning_state: "not_started" });
+		expect((await setupStatus(client)).body).toMatchObject({
+			payment_state: "confirming",
+			provisioning_state: "not_started",
+		});
 		const session = { ...checkoutCompleted(client).data.object, payment_status: "paid" };
 		await postWebhook(payloadOf(envelope("checkout.session.async_payment_succeeded", session)));
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
@@ -143,7 +161,9 @@ describe("webhook processing", () => {
 		const event = subscriptionEvent("customer.subscription.updated", client, "past_due");
 		(event.data.object as { metadata: Record<string, string> }).metadata = {};
 		expect((await postWebhook(payloadOf(event))).status).toBe(200);
-		const row = await env.DB.prepare("select subscription_status from clients where id = ?").bind(client.clientId).first();
+		const row = await env.DB.prepare("select subscription_status from clients where id = ?")
+			.bind(client.clientId)
+			.first();
 		expect(row).toMatchObject({ subscription_status: "past_due" });
 	});
 });

@@ -6,6 +6,7 @@ import { database } from "../db/queries";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { errorMessage, log } from "../log";
 import { startCheckout } from "../onboarding/checkout";
+import { rateLimit } from "../rate-limit";
 import { StripeApiError } from "../stripe/api";
 import { stripeFor } from "../stripe/client";
 
@@ -20,7 +21,7 @@ checkoutRoutes.get("/plans", (c) => {
 	return c.json({ plans });
 });
 
-checkoutRoutes.post("/checkout", async (c) => {
+checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 	const config = getConfig(c.env);
 	const body = await readJsonObject(c);
 	if (!body) return jsonError(c, 400, "invalid_json", "Send a JSON object with email, name and plan_code.");

@@ -9,6 +9,7 @@ import { type AppContext, type AppEnv, jsonError, noStoreNoReferrer, readJsonObj
 import { log } from "../log";
 import { login, logout, sessionUser, setPasswordWithToken } from "../onboarding/accounts";
 import { paymentState } from "../onboarding/setup-status";
+import { rateLimit } from "../rate-limit";
 import { StripeApiError } from "../stripe/api";
 import { stripeFor } from "../stripe/client";
 
@@ -19,7 +20,7 @@ export const portalRoutes = new Hono<AppEnv>();
 // Cookie-authenticated writes must come from our own pages.
 portalRoutes.use("/portal/*", csrf());
 
-portalRoutes.post("/portal/password", async (c) => {
+portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) => {
 	noStoreNoReferrer(c);
 	const body = await readJsonObject(c);
 	const token = typeof body?.token === "string" ? body.token : "";
@@ -35,7 +36,7 @@ portalRoutes.post("/portal/password", async (c) => {
 	return c.json({ ok: true });
 });
 
-portalRoutes.post("/portal/login", async (c) => {
+portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 	const body = await readJsonObject(c);
 	const email = typeof body?.email === "string" ? body.email : "";
 	const password = typeof body?.password === "string" ? body.password : "";

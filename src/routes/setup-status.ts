@@ -7,11 +7,12 @@ import { database } from "../db/queries";
 import { type AppEnv, jsonError, noStoreNoReferrer } from "../http";
 import type { ProvisioningQueue } from "../onboarding/provisioning-message";
 import { readOnboardingStatus } from "../onboarding/status-query";
+import { rateLimit } from "../rate-limit";
 import { stripeFor } from "../stripe/client";
 
 export const setupStatusRoutes = new Hono<AppEnv>();
 
-setupStatusRoutes.get("/portal/setup-status", async (c) => {
+setupStatusRoutes.get("/portal/setup-status", rateLimit("STATUS_LIMITER"), async (c) => {
 	noStoreNoReferrer(c);
 	const token = c.req.query("t");
 	const config = getConfig(c.env);

@@ -31,7 +31,7 @@ export interface EventOptions {
 	livemode?: boolean;
 }
 
-export function envelope(type: string, object: unknown, opts: EventOptions = {}) {
+export function envelope<T>(type: string, object: T, opts: EventOptions = {}) {
 	return {
 		...eventFixture,
 		id: opts.id ?? uniqueId("evt_"),

@@ -1,0 +1,24 @@
+// Per-client-IP limits on the routes a script could abuse, through the Workers
+// rate limiting binding. Over the limit: 429 with Retry-After, a log line, and
+// every other client keeps being served.
+import { createMiddleware } from "hono/factory";
+import { type AppEnv, jsonError } from "./http";
+import { log } from "./log";
+
+type LimiterName = "CHECKOUT_LIMITER" | "LOGIN_LIMITER" | "PASSWORD_LIMITER" | "STATUS_LIMITER";
+
+/** The limiters' window (wrangler.toml `period`). */
+const PERIOD_SECONDS = 60;
+
+export function rateLimit(name: LimiterName) {
+	return createMiddleware<AppEnv>(async (c, next) => {
+		const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+		const { success } = await c.env[name].limit({ key: ip });
+		if (!success) {
+			log("RATE_LIMITED", { limiter: name, path: new URL(c.req.url).pathname });
+			c.header("Retry-After", String(PERIOD_SECONDS));
+			return jsonError(c, 429, "rate_limited", "Too many requests. Please wait a minute and try again.");
+		}
+		await next();
+	});
+}
