@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_SECRETS } from "./test/support/test-secrets";
+import { TEST_SECRETS } from "./test/support/test-secrets.ts";
 
 export default defineConfig(async () => {
 	const migrations = await readD1Migrations("./migrations");
@@ -25,6 +25,8 @@ export default defineConfig(async () => {
 					],
 					test: {
 						name: "worker",
+						// The worker's JSON log lines are asserted in tests; print them only for failures.
+						silent: "passed-only",
 						include: ["test/*.test.ts"],
 						globalSetup: ["./test/global-setup.ts"],
 						setupFiles: ["./test/setup.ts"],
