@@ -25,8 +25,8 @@ export default defineConfig(async () => {
 					],
 					test: {
 						name: "worker",
-						// The worker's JSON log lines are asserted in tests; print them only for failures.
-						silent: "passed-only",
+						// The worker's JSON log lines are asserted in tests, not printed (SHOW_LOGS=1 prints them).
+						silent: !process.env.SHOW_LOGS,
 						include: ["test/*.test.ts"],
 						globalSetup: ["./test/global-setup.ts"],
 						setupFiles: ["./test/setup.ts"],
