@@ -22,7 +22,11 @@ devRoutes.use("/dev/*", devOnly);
 devRoutes.use("/api/dev/*", devOnly);
 
 // The pages themselves are static assets; the worker runs first to gate them.
-devRoutes.get("/dev/*", (c) => c.env.ASSETS.fetch(c.req.raw));
+// Re-wrapped because an asset response's headers are immutable.
+devRoutes.get("/dev/*", async (c) => {
+	const asset = await c.env.ASSETS.fetch(c.req.raw);
+	return new Response(asset.body, asset);
+});
 
 devRoutes.get("/api/dev/checkout/:id", async (c) => {
 	const config = getConfig(c.env);
