@@ -8,11 +8,20 @@ const devEnv = () =>
 
 async function devCheckout(customEnv: Env) {
 	const email = `${uniqueId("dev")}@example.com`;
-	const response = await api("/api/checkout", { method: "POST", json: { email, name: "Dev Person", plan_code: "starter" } }, customEnv);
+	const response = await api(
+		"/api/checkout",
+		{ method: "POST", json: { email, name: "Dev Person", plan_code: "starter" } },
+		customEnv,
+	);
 	expect(response.status).toBe(200);
 	const body = (await response.json()) as { checkout_url: string; client_id: string; status_url: string };
 	const url = new URL(body.checkout_url);
-	return { email, body, session: url.searchParams.get("session") ?? "", success: url.searchParams.get("success") ?? "" };
+	return {
+		email,
+		body,
+		session: url.searchParams.get("session") ?? "",
+		success: url.searchParams.get("success") ?? "",
+	};
 }
 
 describe("development checkout stand-in", () => {
@@ -23,7 +32,13 @@ describe("development checkout stand-in", () => {
 		expect(success).toMatch(/^http:\/\/127\.0\.0\.1:8787\/onboarding\?t=[A-Za-z0-9_-]{43}$/);
 
 		const info = await api(`/api/dev/checkout/${session}`, {}, dev);
-		expect(await info.json()).toMatchObject({ id: session, email, plan_code: "starter", amount_display: "$29 / month", paid: false });
+		expect(await info.json()).toMatchObject({
+			id: session,
+			email,
+			plan_code: "starter",
+			amount_display: "$29 / month",
+			paid: false,
+		});
 
 		const pay = await api(`/api/dev/checkout/${session}/pay`, { method: "POST", json: { success_url: success } }, dev);
 		expect(pay.status).toBe(200);
@@ -33,9 +48,14 @@ describe("development checkout stand-in", () => {
 		expect(await countRows("select count(*) as n from webhook_events where id = ?", paid.event_id)).toBe(1);
 		await waitForJobState(body.client_id, "WELCOME_EMAIL_SENT");
 
-		const status = await setupStatus({ statusUrl: new URL(body.status_url).pathname + new URL(body.status_url).search }, dev);
+		const status = await setupStatus(
+			{ statusUrl: new URL(body.status_url).pathname + new URL(body.status_url).search },
+			dev,
+		);
 		expect(status.body).toMatchObject({ next_action: "set_password", dev: { outbox_url: "/dev/outbox" } });
-		const outbox = (await (await api("/api/dev/outbox", {}, dev)).json()) as { messages: Array<{ to: string; links: string[] }> };
+		const outbox = (await (await api("/api/dev/outbox", {}, dev)).json()) as {
+			messages: Array<{ to: string; links: string[] }>;
+		};
 		const mine = outbox.messages.find((m) => m.to === email);
 		expect(mine?.links[0]).toMatch(/\/set-password\?token=[A-Za-z0-9_-]{43}$/);
 	});
@@ -43,19 +63,31 @@ describe("development checkout stand-in", () => {
 	it("refuses to redirect anywhere but our own onboarding page", async () => {
 		const dev = devEnv();
 		const { session } = await devCheckout(dev);
-		const pay = await api(`/api/dev/checkout/${session}/pay`, { method: "POST", json: { success_url: "https://evil.example/" } }, dev);
+		const pay = await api(
+			`/api/dev/checkout/${session}/pay`,
+			{ method: "POST", json: { success_url: "https://evil.example/" } },
+			dev,
+		);
 		expect(((await pay.json()) as { redirect_url: string }).redirect_url).toBe("http://127.0.0.1:8787/");
 	});
 
 	it("uses the operator's own webhook secret when one is configured", async () => {
-		const dev = envWith({ DEV_TOOLS: "1", STRIPE_SECRET_KEY: "", STRIPE_WEBHOOK_SECRET_TEST: "whsec_operatorOwn66666666666666" });
+		const dev = envWith({
+			DEV_TOOLS: "1",
+			STRIPE_SECRET_KEY: "",
+			STRIPE_WEBHOOK_SECRET_TEST: "whsec_operatorOwn66666666666666",
+		});
 		const { session, success } = await devCheckout(dev);
 		const pay = await api(`/api/dev/checkout/${session}/pay`, { method: "POST", json: { success_url: success } }, dev);
 		expect(pay.status).toBe(200);
 	});
 
 	it("does not exist without DEV_TOOLS, and cannot be enabled with a Stripe key", async () => {
-		for (const custom of [env, envWith({ DEV_TOOLS: "1" }), envWith({ DEV_TOOLS: "1", STRIPE_SECRET_KEY: "sk_live_devLive000000000000" })]) {
+		for (const custom of [
+			env,
+			envWith({ DEV_TOOLS: "1" }),
+			envWith({ DEV_TOOLS: "1", STRIPE_SECRET_KEY: "sk_live_devLive000000000000" }),
+		]) {
 			expect((await api("/api/dev/outbox", {}, custom)).status).toBe(404);
 			expect((await api("/dev/outbox", {}, custom)).status).toBe(404);
 			expect((await api("/api/dev/checkout/cs_dev_x/pay", { method: "POST", json: {} }, custom)).status).toBe(404);

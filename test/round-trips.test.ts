@@ -52,7 +52,7 @@ function countingEnv() {
 			return env.PROVISIONING_QUEUE.sendBatch(...args);
 		},
 	};
-	return { env: { ...env, DB, PROVISIONING_QUEUE } as Env, counts };
+	return { env: { ...env, DB, PROVISIONING_QUEUE } as unknown as Env, counts };
 }
 
 afterEach(() => {

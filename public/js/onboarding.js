@@ -1,0 +1,420 @@
+// Onboarding status page: polls GET /api/portal/setup-status?t=<token>.
+//
+// Schedule (divided by ?speed=N, default 1): poll at once, then every 1 s until
+// 10 s, every 2 s until 30 s, every 5 s until 180 s; then stop and show the
+// "Taking longer than expected" banner. Paused while the tab is hidden; polls
+// at once when it becomes visible again. "Refresh status" polls now, always.
+
+const params = new URLSearchParams(location.search);
+const token = params.get("t") || "";
+const speed = (() => {
+	const n = Number.parseFloat(params.get("speed") || "1");
+	return Number.isFinite(n) && n > 0 ? Math.min(n, 10000) : 1;
+})();
+
+const LIMIT_MS = 180_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+const $ = (id) => document.getElementById(id);
+const el = {
+	headline: $("status-headline"),
+	detail: $("status-detail"),
+	spinner: $("status-spinner"),
+	icon: $("status-icon"),
+	crnLine: $("crn-line"),
+	crn: $("crn"),
+	failure: $("failure"),
+	banner: $("timeout-banner"),
+	bannerTitle: $("timeout-title"),
+	bannerText: $("timeout-text"),
+	bannerCrnLine: $("banner-crn-line"),
+	bannerCrn: $("banner-crn"),
+	supportLine: $("support-line"),
+	supportEmail: $("support-email"),
+	supportFallback: $("support-fallback"),
+	nextStep: $("next-step"),
+	steps: $("steps"),
+	pollError: $("poll-error"),
+	lastChecked: $("last-checked"),
+	refresh: $("refresh"),
+};
+
+const state = {
+	startedAt: 0, // performance.now() of the first poll
+	lastPollAt: 0,
+	timer: 0,
+	seq: 0,
+	stopped: false, // automatic polling finished (timeout, failure, done, invalid)
+	stopReason: "",
+	timedOut: false,
+	view: "", // current view kind
+	crn: "",
+	supportEmail: "",
+};
+
+// ---- schedule -------------------------------------------------------------
+
+function elapsed() {
+	return performance.now() - state.startedAt;
+}
+
+function intervalAt(ms) {
+	const s = (ms * speed) / 1000; // schedule time in seconds
+	if (s < 10) return 1000 / speed;
+	if (s < 30) return 2000 / speed;
+	return 5000 / speed;
+}
+
+function clearTimer() {
+	if (state.timer) clearTimeout(state.timer);
+	state.timer = 0;
+}
+
+function scheduleNext() {
+	clearTimer();
+	if (state.stopped || document.hidden) return;
+	const e = elapsed();
+	const limit = LIMIT_MS / speed;
+	if (e >= limit) {
+		onTimeout();
+		return;
+	}
+	// Intervals run from the start of the previous poll, so request latency
+	// does not stretch the schedule.
+	const sinceLast = performance.now() - state.lastPollAt;
+	const wait = Math.max(0, Math.min(intervalAt(e) - sinceLast, limit - e));
+	state.timer = setTimeout(() => {
+		state.timer = 0;
+		poll();
+	}, wait);
+}
+
+function stopPolling(reason) {
+	state.stopped = true;
+	state.stopReason = reason;
+	clearTimer();
+}
+
+function onTimeout() {
+	stopPolling("timeout");
+	state.timedOut = true;
+	// Nothing to worry about once the portal is ready.
+	if (state.view === "ready" || state.view === "done" || state.view === "invalid") return;
+	if (state.view === "failed") return; // banner already shown
+	showBanner("timeout");
+}
+
+// ---- network --------------------------------------------------------------
+
+async function fetchStatus() {
+	const url = `/api/portal/setup-status?t=${encodeURIComponent(token)}`;
+	const init = { credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" } };
+	if (typeof AbortSignal !== "undefined" && typeof AbortSignal.timeout === "function") {
+		init.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+	}
+	let res;
+	try {
+		res = await fetch(url, init);
+	} catch {
+		return { status: 0, data: null };
+	}
+	let data = null;
+	try {
+		data = await res.json();
+	} catch {
+		data = null;
+	}
+	return { status: res.status, data };
+}
+
+async function poll({ manual = false } = {}) {
+	if (!state.startedAt) state.startedAt = performance.now();
+	state.lastPollAt = performance.now();
+	const seq = ++state.seq;
+	if (manual) {
+		el.refresh.disabled = true;
+		el.refresh.setAttribute("aria-busy", "true");
+	}
+	const res = await fetchStatus();
+	if (manual) {
+		el.refresh.disabled = false;
+		el.refresh.removeAttribute("aria-busy");
+	}
+	if (seq !== state.seq) return; // a newer poll superseded this one
+
+	if (res.status === 200 && res.data && typeof res.data === "object") {
+		el.pollError.hidden = true;
+		render(res.data);
+	} else if (res.status === 404) {
+		renderInvalid();
+	} else {
+		el.pollError.textContent =
+			res.status === 0
+				? "We're having trouble reaching the server. We'll keep trying."
+				: res.status === 429
+					? "We're checking a little too often — we'll try again shortly."
+					: "We couldn't get the latest status. We'll keep trying.";
+		el.pollError.hidden = false;
+	}
+	scheduleNext();
+}
+
+// ---- rendering ------------------------------------------------------------
+
+function setHeadline(text) {
+	// Only touch the live region when the text really changes, so assistive
+	// technology announces status changes, not every poll.
+	if (el.headline.textContent !== text) el.headline.textContent = text;
+}
+
+function setIndicator(kind) {
+	// kind: "busy" | "done" | "failed" | "attention"
+	el.spinner.hidden = kind !== "busy";
+	el.icon.hidden = kind === "busy";
+	if (kind !== "busy") el.icon.dataset.kind = kind;
+}
+
+function setStep(name, stepState, text) {
+	const li = $(`step-${name}`);
+	li.dataset.state = stepState;
+	$(`step-${name}-state`).textContent = text;
+	if (stepState === "active") li.setAttribute("aria-current", "step");
+	else li.removeAttribute("aria-current");
+}
+
+function setNextStep(nodes) {
+	el.nextStep.replaceChildren(...nodes);
+	el.nextStep.hidden = nodes.length === 0;
+}
+
+function para(...parts) {
+	const p = document.createElement("p");
+	p.append(...parts);
+	return p;
+}
+
+function link(href, text, { id, className } = {}) {
+	const a = document.createElement("a");
+	a.href = href;
+	a.textContent = text;
+	if (id) a.id = id;
+	if (className) a.className = className;
+	return a;
+}
+
+function isSafeLocalPath(url) {
+	return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") && !url.startsWith("/\\");
+}
+
+function isPlausibleEmail(v) {
+	return typeof v === "string" && /^[^\s@<>"?&]+@[^\s@<>"?&]+$/.test(v);
+}
+
+function updateContact() {
+	el.bannerCrn.textContent = state.crn;
+	el.bannerCrnLine.hidden = !state.crn;
+	if (state.supportEmail) {
+		el.supportEmail.href = `mailto:${state.supportEmail}`;
+		el.supportEmail.textContent = state.supportEmail;
+		el.supportLine.hidden = false;
+		el.supportFallback.hidden = true;
+	} else {
+		el.supportLine.hidden = true;
+		el.supportFallback.hidden = false;
+	}
+}
+
+function showBanner(kind) {
+	if (kind === "failed") {
+		el.bannerTitle.textContent = "Contact support";
+		el.bannerText.textContent = "Quote your customer reference and we'll finish setting up your portal.";
+	} else {
+		el.bannerTitle.textContent = "Taking longer than expected";
+		el.bannerText.textContent =
+			"Set-up is taking longer than usual. You can keep this page open and press “Refresh status”, or contact us and we'll sort it out.";
+	}
+	updateContact();
+	el.banner.hidden = false;
+}
+
+function hideBanner() {
+	el.banner.hidden = true;
+}
+
+function classify(d) {
+	const pay = d.payment_state;
+	const prov = d.provisioning_state;
+	const next = d.next_action;
+	if (prov === "failed") return "failed";
+	if (next === "go_to_dashboard") return "done";
+	if (next === "set_password") return "ready";
+	if (pay === "unpaid") return "unpaid";
+	if (pay === "confirming") return "confirming";
+	if (pay === "paid" && prov === "not_started") return "paid";
+	if (prov === "queued" || prov === "running") return "setup";
+	if (pay === "paid") return "setup"; // e.g. completed, email on its way
+	return "unknown";
+}
+
+function render(d) {
+	if (typeof d.crn === "string" && d.crn) state.crn = d.crn;
+	if (isPlausibleEmail(d.support_email)) state.supportEmail = d.support_email;
+
+	el.crn.textContent = state.crn;
+	el.crnLine.hidden = !state.crn;
+	el.steps.hidden = false;
+	updateContact();
+
+	const view = classify(d);
+	state.view = view;
+
+	// An operator retried a failed job and "Refresh status" shows it moving
+	// again: start a fresh polling schedule.
+	if (state.stopped && state.stopReason === "failed" && view !== "failed") {
+		state.stopped = false;
+		state.stopReason = "";
+		state.startedAt = performance.now();
+	}
+	const pay = d.payment_state;
+	const prov = d.provisioning_state;
+
+	// Step 1: payment
+	if (pay === "paid") setStep("payment", "done", "Paid");
+	else if (pay === "confirming") setStep("payment", "active", "Confirming");
+	else if (pay === "unpaid") setStep("payment", "attention", "Not completed");
+	else setStep("payment", "pending", "Waiting");
+
+	// Step 2: portal setup
+	if (prov === "completed") setStep("provisioning", "done", "Ready");
+	else if (prov === "running") setStep("provisioning", "active", "In progress");
+	else if (prov === "queued") setStep("provisioning", "active", "Queued");
+	else if (prov === "failed") setStep("provisioning", "failed", "Failed");
+	else if (pay === "paid") setStep("provisioning", "active", "Starting");
+	else setStep("provisioning", "pending", "Waiting");
+
+	// Step 3: set password
+	if (d.password_state === "set") setStep("password", "done", "Done");
+	else if (d.next_action === "set_password") setStep("password", "active", "Check your inbox");
+	else setStep("password", "pending", "Waiting");
+
+	el.failure.hidden = view !== "failed";
+
+	switch (view) {
+		case "failed":
+			setHeadline("Portal setup failed");
+			el.detail.textContent = "Something went wrong while creating your portal.";
+			setIndicator("failed");
+			setNextStep([]);
+			showBanner("failed");
+			stopPolling("failed");
+			break;
+		case "done":
+			setHeadline("Your account is ready");
+			el.detail.textContent = "Your password is set. You can sign in to your dashboard.";
+			setIndicator("done");
+			setNextStep([link("/dashboard", "Go to your dashboard", { id: "dashboard-link", className: "btn btn-primary" })]);
+			hideBanner();
+			stopPolling("done");
+			break;
+		case "ready": {
+			setHeadline("Your portal is ready — check your inbox for the email with your set-password link");
+			el.detail.textContent = "It can take a minute to arrive. If you can't find it, check your spam folder.";
+			setIndicator("done");
+			const nodes = [];
+			const outbox = d.dev && typeof d.dev === "object" ? d.dev.outbox_url : undefined;
+			if (isSafeLocalPath(outbox)) {
+				nodes.push(
+					para(
+						"Local development: emails are not sent. ",
+						link(outbox, "Open the local outbox", { id: "open-outbox" }),
+					),
+				);
+			}
+			setNextStep(nodes);
+			hideBanner();
+			// Keep polling (schedule permitting) so the page notices a password
+			// set in another tab; the timeout banner is not shown for this state.
+			break;
+		}
+		case "unpaid":
+			setHeadline("Payment not completed");
+			el.detail.textContent = "We haven't received a payment for this sign-up.";
+			setIndicator("attention");
+			setNextStep([
+				para(
+					"If you closed the checkout page or the payment didn't go through, you can start again. ",
+					link("/", "Return to sign-up", { id: "signup-link" }),
+				),
+			]);
+			break;
+		case "confirming":
+			setHeadline("Confirming…");
+			el.detail.textContent = "We're waiting for confirmation of your payment. This usually takes a few seconds.";
+			setIndicator("busy");
+			setNextStep([]);
+			break;
+		case "paid":
+			setHeadline("Payment complete");
+			el.detail.textContent = "Thank you! We're about to start setting up your portal.";
+			setIndicator("busy");
+			setNextStep([]);
+			break;
+		case "setup":
+			setHeadline("Portal setup in progress…");
+			el.detail.textContent =
+				prov === "running"
+					? "We're creating your portal now. This usually takes less than a minute."
+					: "Your portal is queued for set-up. This usually takes less than a minute.";
+			setIndicator("busy");
+			setNextStep([]);
+			break;
+		default:
+			setHeadline("Checking your status…");
+			el.detail.textContent = "This page updates by itself — you don't need to reload it.";
+			setIndicator("busy");
+			setNextStep([]);
+	}
+
+	if (state.timedOut && view !== "failed" && view !== "ready" && view !== "done") {
+		showBanner("timeout");
+	}
+
+	el.lastChecked.textContent = `Last checked ${new Date().toLocaleTimeString()}`;
+}
+
+function renderInvalid() {
+	state.view = "invalid";
+	stopPolling("invalid");
+	setHeadline("This onboarding link is not valid");
+	el.detail.textContent =
+		"Please use the full link from your payment confirmation. If you've already paid, contact support and we'll help you finish.";
+	setIndicator("failed");
+	el.steps.hidden = true;
+	el.failure.hidden = true;
+	el.crnLine.hidden = true;
+	$("status-footer").hidden = true;
+	el.pollError.hidden = true;
+	hideBanner();
+	setNextStep([para(link("/", "Go to the sign-up page"))]);
+}
+
+// ---- wiring ---------------------------------------------------------------
+
+el.refresh.addEventListener("click", () => {
+	clearTimer();
+	poll({ manual: true });
+});
+
+document.addEventListener("visibilitychange", () => {
+	if (document.hidden) {
+		clearTimer();
+	} else if (!state.stopped) {
+		poll();
+	}
+});
+
+if (!token) {
+	renderInvalid();
+} else {
+	poll();
+}
