@@ -61,7 +61,7 @@ const check = (result: Checks, name: string) => result.checks.find((c) => c.name
 describe("admin authentication", () => {
 	it("answers 401 without a token or with a wrong one", async () => {
 		for (const headers of [
-			{},
+			{} as Record<string, string>,
 			{ authorization: "Bearer nope" },
 			{ authorization: ADMIN_TOKEN },
 			{ authorization: `Bearer ${ADMIN_TOKEN}x` },
