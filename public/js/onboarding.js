@@ -279,7 +279,7 @@ function render(d) {
 	const prov = d.provisioning_state;
 
 	// Step 1: payment
-	if (pay === "paid") setStep("payment", "done", "Paid");
+	if (pay === "paid") setStep("payment", "done", "Payment complete");
 	else if (pay === "confirming") setStep("payment", "active", "Confirming");
 	else if (pay === "unpaid") setStep("payment", "attention", "Not completed");
 	else setStep("payment", "pending", "Waiting");
@@ -360,7 +360,7 @@ function render(d) {
 			setNextStep([]);
 			break;
 		case "setup":
-			setHeadline("Portal setup in progress…");
+			setHeadline(pay === "paid" ? "Payment complete. Portal setup in progress…" : "Portal setup in progress…");
 			el.detail.textContent =
 				prov === "running"
 					? "We're creating your portal now. This usually takes less than a minute."

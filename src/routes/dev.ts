@@ -88,20 +88,39 @@ devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
 			},
 		},
 	};
-	const payload = JSON.stringify(event, null, 2);
-	const signature = await signStripePayload(payload, config.webhookSecrets[0] ?? "", now);
-	// Through the real webhook route: signature, ledger, batch, enqueue.
-	const response = await webhookRoutes.fetch(
-		new Request(new URL("/webhook/stripe", c.req.url), {
-			method: "POST",
-			headers: { "content-type": "application/json", "stripe-signature": signature },
-			body: payload,
-		}),
-		c.env,
-		c.executionCtx,
-	);
-	if (!response.ok) {
-		return jsonError(c, 502, "webhook_failed", `The webhook route answered ${response.status}.`);
+	// What Stripe sends for a paid subscription checkout: the session, then the subscription.
+	const subscription = {
+		...event,
+		id: `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`,
+		type: "customer.subscription.created",
+		data: {
+			object: {
+				id: `sub_dev_${short}`,
+				object: "subscription",
+				customer: `cus_dev_${short}`,
+				status: "active",
+				metadata,
+				created: now,
+				livemode: false,
+			},
+		},
+	};
+	for (const signedEvent of [event, subscription]) {
+		const payload = JSON.stringify(signedEvent, null, 2);
+		const signature = await signStripePayload(payload, config.webhookSecrets[0] ?? "", now);
+		// Through the real webhook route: signature, ledger, batch, enqueue.
+		const response = await webhookRoutes.fetch(
+			new Request(new URL("/webhook/stripe", c.req.url), {
+				method: "POST",
+				headers: { "content-type": "application/json", "stripe-signature": signature },
+				body: payload,
+			}),
+			c.env,
+			c.executionCtx,
+		);
+		if (!response.ok) {
+			return jsonError(c, 502, "webhook_failed", `The webhook route answered ${response.status}.`);
+		}
 	}
 	return c.json({ redirect_url: redirect, event_id: event.id });
 });

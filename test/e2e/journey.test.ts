@@ -1,0 +1,285 @@
+// The customer's journey in Debian's Chromium against `wrangler dev`: sign-up,
+// the development checkout, the onboarding page's states in order, set
+// password, login, dashboard. Screenshots of every screen at phone and desktop
+// widths go to screenshots/ (git-ignored).
+import { mkdir } from "node:fs/promises";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type MailProvider, startMailProvider } from "./support/mail-provider";
+import { startWorker, type WorkerServer } from "./support/worker-server";
+
+const SHOTS = "screenshots";
+const SUPPORT = "help@onboarding.test";
+let worker: WorkerServer;
+let mail: MailProvider;
+let browser: Browser;
+
+beforeAll(async () => {
+	await mkdir(SHOTS, { recursive: true });
+	mail = await startMailProvider();
+	worker = await startWorker({
+		DEV_TOOLS: "1",
+		STRIPE_SECRET_KEY: "",
+		SUPPORT_EMAIL: SUPPORT,
+		MAIL_TRANSPORT: "resend",
+		MAIL_API_KEY: "re_e2e_key",
+		MAIL_API_BASE: mail.url,
+	});
+	browser = await chromium.launch({
+		executablePath: "/usr/bin/chromium",
+		args: [
+			"--headless",
+			"--no-sandbox",
+			"--disable-gpu",
+			"--no-first-run",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+		],
+	});
+});
+
+afterAll(async () => {
+	await browser?.close();
+	await worker?.stop();
+	await mail?.close();
+});
+
+/** Every text the aria-live region announces, in order. */
+async function recordAnnouncements(page: Page) {
+	await page.addInitScript(() => {
+		const w = window as unknown as { __announced: string[] };
+		w.__announced = [];
+		document.addEventListener("DOMContentLoaded", () => {
+			const live = document.querySelector("[aria-live]");
+			if (!live) return;
+			new MutationObserver(() => {
+				const text = live.textContent?.trim() ?? "";
+				if (text && w.__announced[w.__announced.length - 1] !== text) w.__announced.push(text);
+			}).observe(live, { childList: true, subtree: true, characterData: true });
+		});
+	});
+	return () => page.evaluate(() => (window as unknown as { __announced: string[] }).__announced);
+}
+
+async function shoot(page: Page, name: string) {
+	const size = page.viewportSize() ?? { width: 1280, height: 800 };
+	await page.setViewportSize({ width: 375, height: 812 });
+	await page.screenshot({ path: `${SHOTS}/${name}-phone.png`, fullPage: true });
+	await page.setViewportSize({ width: 1280, height: 800 });
+	await page.screenshot({ path: `${SHOTS}/${name}-desktop.png`, fullPage: true });
+	await page.setViewportSize(size);
+}
+
+async function newPage() {
+	const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+	return context.newPage();
+}
+
+/** A checkout made through the API, as the sign-up page would. */
+async function apiCheckout(email: string) {
+	const response = await fetch(`${worker.url}/api/checkout`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify({ email, name: "Grace Hopper", plan_code: "pro" }),
+	});
+	const body = (await response.json()) as { checkout_url: string; crn: string };
+	const url = new URL(body.checkout_url);
+	return {
+		crn: body.crn,
+		checkoutUrl: body.checkout_url,
+		session: url.searchParams.get("session") ?? "",
+		success: url.searchParams.get("success") ?? "",
+	};
+}
+
+async function pay(checkout: { session: string; success: string }) {
+	const response = await fetch(`${worker.url}/api/dev/checkout/${checkout.session}/pay`, {
+		method: "POST",
+		headers: { "content-type": "application/json", origin: worker.url },
+		body: JSON.stringify({ success_url: checkout.success }),
+	});
+	expect(response.status).toBe(200);
+}
+
+describe("customer journey in a browser", () => {
+	it("goes from sign-up through checkout and onboarding to the dashboard", async () => {
+		const email = `ada.${Date.now()}@example.com`;
+		const page = await newPage();
+		await page.goto(`${worker.url}/`);
+		await expect.poll(() => page.locator("#plan-starter").count()).toBe(1);
+		await shoot(page, "01-signup");
+		await page.fill("#name", "Ada Lovelace");
+		await page.fill("#email", email);
+		await page.check("#plan-starter");
+		await page.click("#submit");
+		await page.waitForURL(/\/dev\/checkout\?session=cs_dev_/);
+		await expect.poll(() => page.locator("#checkout-email").textContent()).toBe(email);
+		await shoot(page, "02-checkout");
+
+		// The customer's tab is back on the onboarding page before the payment is confirmed.
+		const success = new URL(page.url()).searchParams.get("success") ?? "";
+		const onboarding = await newPage();
+		const announced = await recordAnnouncements(onboarding);
+		await onboarding.goto(success);
+		const headline = onboarding.locator("#status-headline");
+		await expect.poll(() => headline.textContent()).toBe("Confirming…");
+		await shoot(onboarding, "03-onboarding-confirming");
+
+		// Pay, with the welcome email held at the provider: the page shows the setup in progress.
+		mail.hold();
+		await page.click("#pay");
+		await page.waitForURL(/\/onboarding\?t=/);
+		await expect
+			.poll(() => headline.textContent(), { timeout: 10_000 })
+			.toBe("Payment complete. Portal setup in progress…");
+		expect(await onboarding.locator("#step-payment-state").textContent()).toBe("Payment complete");
+		await shoot(onboarding, "04-onboarding-portal-setup");
+
+		mail.release();
+		await expect
+			.poll(() => headline.textContent(), { timeout: 10_000 })
+			.toBe("Your portal is ready — check your inbox for the email with your set-password link");
+		expect(await onboarding.locator("#status-live").getAttribute("aria-live")).toBe("polite");
+		expect(await onboarding.locator("#status-live").textContent()).toContain("check your inbox");
+		await expect.poll(() => onboarding.locator("#open-outbox").count()).toBe(1);
+		await shoot(onboarding, "05-onboarding-ready");
+		// The live region announced each state once, in order.
+		expect((await announced()).filter((text) => text !== "Checking your status…")).toEqual([
+			"Confirming…",
+			"Payment complete. Portal setup in progress…",
+			"Your portal is ready — check your inbox for the email with your set-password link",
+		]);
+
+		// The onboarding page itself sends no referrer and is not cached.
+		const onboardingResponse = await fetch(success);
+		expect(onboardingResponse.headers.get("referrer-policy")).toBe("no-referrer");
+		expect(onboardingResponse.headers.get("cache-control")).toBe("no-store");
+
+		const link = mail.linkFor(email);
+		expect(link).toMatch(/\/set-password\?token=[A-Za-z0-9_-]{43}$/);
+		await page.goto(link ?? "");
+		await shoot(page, "06-set-password");
+		await page.fill("#password", "short");
+		await page.fill("#confirm", "short");
+		await page.click("#submit");
+		await expect.poll(() => page.locator("#password-error").textContent()).toContain("12 characters");
+		const password = "a long and unusual passphrase";
+		await page.fill("#password", password);
+		await page.fill("#confirm", password);
+		await page.click("#submit");
+		await expect.poll(() => page.locator("#success").isVisible()).toBe(true);
+		expect(page.url()).not.toContain("token=");
+		await shoot(page, "07-password-set");
+
+		await page.click("#login-link");
+		await page.waitForURL(/\/login/);
+		await shoot(page, "08-login");
+		await page.fill("#email", email);
+		await page.fill("#password", "not the password");
+		await page.click("#submit");
+		await expect.poll(() => page.locator("#form-error").textContent()).toContain("incorrect");
+		await page.fill("#password", password);
+		await page.click("#submit");
+		await page.waitForURL(/\/dashboard/);
+		await expect.poll(() => page.locator("#account-plan").textContent()).toContain("Starter");
+		expect(await page.locator("#account-email").textContent()).toBe(email);
+		expect(await page.locator("#subscription-status").textContent()).toBe("Active");
+		await shoot(page, "09-dashboard");
+
+		// No Stripe account offline: billing says so instead of failing silently.
+		await page.click("#manage-billing");
+		await expect.poll(() => page.locator("#dashboard-error").textContent()).toContain("not available");
+
+		await onboarding.reload();
+		await expect.poll(() => headline.textContent()).toBe("Your account is ready");
+
+		await page.click("#logout");
+		await page.waitForURL(/\/login/);
+		await page.goto(`${worker.url}/dashboard`);
+		await page.waitForURL(/\/login/);
+	});
+
+	it("shows the failure message and a banner with the CRN and support email when provisioning fails", async () => {
+		// The same email buying twice: the second portal user cannot be created.
+		const email = `twice.${Date.now()}@example.com`;
+		const first = await apiCheckout(email);
+		await pay(first);
+		const second = await apiCheckout(email);
+		await pay(second);
+		const page = await newPage();
+		await page.goto(second.success);
+		await expect
+			.poll(() => page.locator("#status-headline").textContent(), { timeout: 10_000 })
+			.toBe("Portal setup failed");
+		expect(await page.locator("#failure").isVisible()).toBe(true);
+		const banner = page.locator("#timeout-banner");
+		expect(await banner.isVisible()).toBe(true);
+		expect(await page.locator("#banner-crn").textContent()).toBe(second.crn);
+		expect(await page.locator("#support-email").getAttribute("href")).toBe(`mailto:${SUPPORT}`);
+		await shoot(page, "10-onboarding-failed");
+	});
+
+	it("stops polling after the time limit with a banner, and Refresh still asks", async () => {
+		const checkout = await apiCheckout(`slow.${Date.now()}@example.com`);
+		const page = await newPage();
+		const polls: number[] = [];
+		page.on("request", (r) => {
+			if (r.url().includes("/api/portal/setup-status")) polls.push(Date.now());
+		});
+		// speed=60: the 180 s schedule runs in 3 s.
+		await page.goto(`${checkout.success}&speed=60`);
+		await expect.poll(() => page.locator("#timeout-banner").isVisible(), { timeout: 10_000 }).toBe(true);
+		expect(await page.locator("#banner-crn").textContent()).toBe(checkout.crn);
+		expect(await page.locator("#support-email").textContent()).toContain(SUPPORT);
+		expect(await page.locator("#status-headline").textContent()).toBe("Confirming…");
+		await shoot(page, "11-onboarding-timeout");
+
+		const before = polls.length;
+		expect(before).toBeGreaterThan(5);
+		await page.waitForTimeout(1_500);
+		expect(polls.length).toBe(before);
+		await page.click("#refresh");
+		await expect.poll(() => polls.length).toBe(before + 1);
+
+		// Paying now and refreshing shows the change at once.
+		await pay(checkout);
+		await page.waitForTimeout(300);
+		await page.click("#refresh");
+		await expect
+			.poll(() => page.locator("#status-headline").textContent(), { timeout: 10_000 })
+			.toMatch(/Portal setup in progress|Your portal is ready/);
+	});
+
+	it("pauses polling while the tab is hidden", async () => {
+		const checkout = await apiCheckout(`hidden.${Date.now()}@example.com`);
+		const page = await newPage();
+		const polls: number[] = [];
+		page.on("request", (r) => {
+			if (r.url().includes("/api/portal/setup-status")) polls.push(Date.now());
+		});
+		await page.goto(checkout.success);
+		await expect.poll(() => polls.length, { timeout: 5_000 }).toBeGreaterThan(1);
+		await page.evaluate(() => {
+			Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+			Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+			document.dispatchEvent(new Event("visibilitychange"));
+		});
+		await page.waitForTimeout(300);
+		const hiddenAt = polls.length;
+		await page.waitForTimeout(2_500);
+		expect(polls.length).toBe(hiddenAt);
+		await page.evaluate(() => {
+			Object.defineProperty(document, "hidden", { configurable: true, get: () => false });
+			Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "visible" });
+			document.dispatchEvent(new Event("visibilitychange"));
+		});
+		await expect.poll(() => polls.length, { timeout: 5_000 }).toBeGreaterThan(hiddenAt);
+	});
+
+	it("says an unknown onboarding link is not valid", async () => {
+		const page = await newPage();
+		await page.goto(`${worker.url}/onboarding?t=${"A".repeat(43)}`);
+		await expect.poll(() => page.locator("#status-headline").textContent()).toBe("This onboarding link is not valid");
+	});
+});

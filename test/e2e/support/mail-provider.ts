@@ -1,0 +1,69 @@
+// A stand-in of the mail provider's HTTP API (Resend's POST /emails) that the
+// journey test can hold: while held, a send waits, so the onboarding page
+// stays in "Portal setup" long enough to be seen.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface SentEmail {
+	to: string[];
+	subject: string;
+	text: string;
+}
+
+export interface MailProvider {
+	url: string;
+	emails: SentEmail[];
+	hold(): void;
+	release(): void;
+	linkFor(to: string): string | undefined;
+	close(): Promise<void>;
+}
+
+export function startMailProvider(): Promise<MailProvider> {
+	const emails: SentEmail[] = [];
+	const seen = new Set<string>();
+	let held: Promise<void> | null = null;
+	let releaseHeld = () => {};
+	const server: Server = createServer((req, res) => {
+		const chunks: Buffer[] = [];
+		req.on("data", (c: Buffer) => chunks.push(c));
+		req.on("end", async () => {
+			if (held) await held;
+			const key = String(req.headers["idempotency-key"] ?? "");
+			const body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as SentEmail;
+			if (!seen.has(key)) {
+				seen.add(key);
+				emails.push(body);
+			}
+			res.writeHead(200, { "content-type": "application/json" });
+			res.end(JSON.stringify({ id: `email_${emails.length}` }));
+		});
+	});
+	return new Promise((resolve) => {
+		server.listen(0, "127.0.0.1", () => {
+			const { port } = server.address() as AddressInfo;
+			resolve({
+				url: `http://127.0.0.1:${port}`,
+				emails,
+				hold() {
+					held = new Promise((r) => {
+						releaseHeld = r;
+					});
+				},
+				release() {
+					releaseHeld();
+					held = null;
+				},
+				linkFor(to) {
+					const mail = emails.find((m) => m.to.includes(to));
+					return mail?.text.match(/https?:\/\/\S+\/set-password\?token=\S+/)?.[0];
+				},
+				close: () =>
+					new Promise<void>((r) => {
+						server.closeAllConnections();
+						server.close(() => r());
+					}),
+			});
+		});
+	});
+}
