@@ -117,3 +117,19 @@ describe("no secret ever leaves", () => {
 		expect(mine("PROVISIONING_COMPLETED")).toMatchObject({ job_id: enqueued?.job_id });
 	});
 });
+
+describe("status route abuse limit", () => {
+	it("answers 429 to an address that keeps guessing tokens, while its known token still works", async () => {
+		const client = await createClient();
+		const ip = `198.18.0.${Math.floor(Math.random() * 250)}`;
+		const statuses = [];
+		for (let i = 0; i < 31; i++) {
+			const guess = crypto.randomUUID().replace(/-/g, "").padEnd(43, "x");
+			statuses.push((await api(`/api/portal/setup-status?t=${guess}`, { headers: { "cf-connecting-ip": ip } })).status);
+		}
+		expect(statuses.slice(0, 30).every((s) => s === 404)).toBe(true);
+		expect(statuses[30]).toBe(429);
+		const own = await api(client.statusUrl, { headers: { "cf-connecting-ip": ip } });
+		expect(own.status).toBe(200);
+	});
+});

@@ -2,6 +2,7 @@
 // round trip (a statement or one `DB.batch`, which D1 runs as a transaction).
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { PaymentChange } from "../stripe/events";
 import * as schema from "./schema";
 import { clients, jobs, outbox, passwordTokens, sessions, users, webhookEvents } from "./schema";
@@ -143,7 +144,6 @@ export async function applyPaymentBatch(
 	now: number,
 ): Promise<PaymentBatchResult> {
 	const won = sql`exists (select 1 from ${webhookEvents} where ${webhookEvents.id} = ${ledger.eventId} and ${webhookEvents.nonce} = ${ledger.nonce})`;
-	const thisClient = and(eq(clients.id, clientId), won);
 
 	const ledgerInsert = db
 		.insert(webhookEvents)
@@ -159,65 +159,44 @@ export async function applyPaymentBatch(
 		})
 		.onConflictDoNothing();
 
-	const identity = db
-		.update(clients)
-		.set({
-			checkoutSessionId: sql`coalesce(${clients.checkoutSessionId}, ${change.checkoutSessionId ?? null})`,
-			stripeCustomerId: sql`coalesce(${change.customerId ?? null}, ${clients.stripeCustomerId})`,
-			subscriptionId: sql`coalesce(${clients.subscriptionId}, ${change.subscriptionId ?? null})`,
-			updatedAt: now,
-		})
-		.where(thisClient);
-
-	const updates = [identity];
+	// Every change to the client in one UPDATE; SQLite evaluates each right-hand
+	// side against the old row, so the ordering guards below see stored values.
+	const set: SQLiteUpdateSetSource<typeof clients> = {
+		checkoutSessionId: sql`coalesce(${clients.checkoutSessionId}, ${change.checkoutSessionId ?? null})`,
+		stripeCustomerId: sql`coalesce(${change.customerId ?? null}, ${clients.stripeCustomerId})`,
+		subscriptionId: sql`coalesce(${clients.subscriptionId}, ${change.subscriptionId ?? null})`,
+		updatedAt: now,
+	};
 	if (change.checkout) {
-		const { status, paymentStatus } = change.checkout;
-		updates.push(
-			db
-				.update(clients)
-				.set({
-					// A completed session never goes back to open; paid never goes back.
-					checkoutStatus: sql`case when ${clients.checkoutStatus} = 'complete' then 'complete' else ${status} end`,
-					paymentStatus: sql`case when ${clients.paymentStatus} = 'paid' then 'paid' else ${paymentStatus} end`,
-				})
-				.where(thisClient),
-		);
+		// A completed session never goes back to open; paid never goes back to unpaid.
+		set.checkoutStatus = sql`case when ${clients.checkoutStatus} = 'complete' then 'complete' else ${change.checkout.status} end`;
+		set.paymentStatus = sql`case when ${clients.paymentStatus} = 'paid' then 'paid' else ${change.checkout.paymentStatus} end`;
+	}
+	if (change.confirmsPayment) {
+		const settled = change.checkout?.paymentStatus === "no_payment_required" ? "no_payment_required" : "paid";
+		set.paymentStatus = sql`case when ${clients.paymentStatus} in ('paid', 'no_payment_required') then ${clients.paymentStatus} else ${settled} end`;
+		set.paidAt = sql`coalesce(${clients.paidAt}, ${now})`;
 	}
 	if (change.subscription) {
 		// Stripe does not order deliveries: apply only if not older than what we hold.
 		const { status, eventAt } = change.subscription;
-		updates.push(
-			db
-				.update(clients)
-				.set({ subscriptionStatus: status, subscriptionEventAt: eventAt })
-				.where(
-					and(thisClient, or(isNull(clients.subscriptionEventAt), sql`${clients.subscriptionEventAt} <= ${eventAt}`)),
-				),
-		);
+		const newer = sql`(${clients.subscriptionEventAt} is null or ${clients.subscriptionEventAt} <= ${eventAt})`;
+		set.subscriptionStatus = sql`case when ${newer} then ${status} else ${clients.subscriptionStatus} end`;
+		set.subscriptionEventAt = sql`case when ${newer} then ${eventAt} else ${clients.subscriptionEventAt} end`;
 	}
 	if (change.invoice) {
 		const { status, eventAt } = change.invoice;
-		updates.push(
-			db
-				.update(clients)
-				.set({ invoiceStatus: status, invoiceEventAt: eventAt })
-				.where(and(thisClient, or(isNull(clients.invoiceEventAt), sql`${clients.invoiceEventAt} <= ${eventAt}`))),
-		);
+		const newer = sql`(${clients.invoiceEventAt} is null or ${clients.invoiceEventAt} <= ${eventAt})`;
+		set.invoiceStatus = sql`case when ${newer} then ${status} else ${clients.invoiceStatus} end`;
+		set.invoiceEventAt = sql`case when ${newer} then ${eventAt} else ${clients.invoiceEventAt} end`;
 	}
-	if (change.confirmsPayment) {
-		updates.push(
-			db
-				.update(clients)
-				.set({
-					paymentStatus: sql`case when ${clients.paymentStatus} in ('paid', 'no_payment_required') then ${clients.paymentStatus} else 'paid' end`,
-					paidAt: sql`coalesce(${clients.paidAt}, ${now})`,
-				})
-				.where(thisClient),
-		);
-	}
+	const update = db
+		.update(clients)
+		.set(set)
+		.where(and(eq(clients.id, clientId), won));
 
 	const d1 = db.$client;
-	const statements = [ledgerInsert, ...updates].map((q) => d1Statement(db, q));
+	const statements = [d1Statement(db, ledgerInsert), d1Statement(db, update)];
 	if (change.confirmsPayment) {
 		// One job per client (unique index); created only if the client exists and this delivery won.
 		statements.push(

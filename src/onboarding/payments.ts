@@ -59,11 +59,6 @@ export async function applyPaymentChange(
 		log("PROVISIONING_ENQUEUE_FAILED", { client_id: clientId, job_id: job.id, error: errorMessage(error) });
 		throw new EnqueueError(`queue send failed: ${errorMessage(error)}`);
 	}
-	log("PROVISIONING_ENQUEUED", {
-		client_id: clientId,
-		job_id: job.id,
-		checkout_session_id: change.checkoutSessionId,
-		source,
-	});
+	log("PROVISIONING_ENQUEUED", { client_id: clientId, job_id: job.id, checkout_session_id: change.checkoutSessionId });
 	return { status: "applied", clientId, jobId: job.id, enqueued: true };
 }

@@ -1,5 +1,6 @@
 // GET /api/portal/setup-status?t=<onboarding token>. Unknown, malformed or
-// missing token: the same 404, so the route reveals nothing about tokens.
+// missing token: the same 404 (429 once an address keeps guessing), so the
+// route reveals nothing about tokens.
 import { Hono } from "hono";
 import { getConfig } from "../config";
 import { isTokenShaped } from "../crypto";
@@ -7,12 +8,12 @@ import { database } from "../db/queries";
 import { type AppEnv, jsonError, noStoreNoReferrer } from "../http";
 import type { ProvisioningQueue } from "../onboarding/provisioning-message";
 import { readOnboardingStatus } from "../onboarding/status-query";
-import { rateLimit } from "../rate-limit";
+import { overLimit, tooManyRequests } from "../rate-limit";
 import { stripeFor } from "../stripe/client";
 
 export const setupStatusRoutes = new Hono<AppEnv>();
 
-setupStatusRoutes.get("/portal/setup-status", rateLimit("STATUS_LIMITER"), async (c) => {
+setupStatusRoutes.get("/portal/setup-status", async (c) => {
 	noStoreNoReferrer(c);
 	const token = c.req.query("t");
 	const config = getConfig(c.env);
@@ -27,7 +28,12 @@ setupStatusRoutes.get("/portal/setup-status", rateLimit("STATUS_LIMITER"), async
 				token,
 			)
 		: null;
-	if (!status) return jsonError(c, 404, "not_found", "This onboarding link is not valid.");
+	if (!status) {
+		// Token guessing is the abuse to limit here. A known token's poll is one
+		// indexed read, and its calls to Stripe are already limited per client.
+		if (await overLimit(c, "STATUS_LIMITER")) return tooManyRequests(c);
+		return jsonError(c, 404, "not_found", "This onboarding link is not valid.");
+	}
 	return c.json({
 		crn: status.crn,
 		payment_state: status.payment_state,
