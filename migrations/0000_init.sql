@@ -90,7 +90,6 @@ CREATE TABLE `webhook_events` (
 	`event_created` integer NOT NULL,
 	`client_id` text,
 	`nonce` text NOT NULL,
-	`payload` text NOT NULL,
 	`received_at` integer NOT NULL
 );
 --> statement-breakpoint

@@ -6,6 +6,7 @@ import {
 	api,
 	captureLogs,
 	checkoutCompleted,
+	countRows,
 	createClient,
 	envWith,
 	expectNoSecrets,
@@ -15,6 +16,7 @@ import {
 	uniqueId,
 	waitForJobState,
 } from "./support/helpers";
+import { TEST_SECRETS } from "./support/test-secrets";
 
 const ALL_EVENTS = [
 	"checkout.session.completed",
@@ -263,17 +265,28 @@ describe("ops routes", () => {
 		expect((await adminApi(`/api/admin/jobs/${job.id}/retry`, { method: "POST" })).status).toBe(409);
 	});
 
-	it("replays a stored Stripe event without double effects", async () => {
+	it("replays an event from Stripe without double effects", async () => {
 		const client = await createClient();
 		const event = checkoutCompleted(client);
 		await postWebhook(payloadOf(event));
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
+		await standInControl("events", { key: TEST_SECRETS.STRIPE_SECRET_KEY, event });
 		const logs = captureLogs();
 		const response = await adminApi(`/api/admin/events/${event.id}/replay`, { method: "POST" });
 		logs.restore();
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ outcome: { status: "applied", enqueued: false } });
 		expect(logs.events("ADMIN_ACTION")[0]).toMatchObject({ action: "replay_event", event_id: event.id });
+		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
 		expect((await adminApi("/api/admin/events/evt_unknown/replay", { method: "POST" })).status).toBe(404);
+	});
+
+	it("replays an event that never reached us, provisioning the customer", async () => {
+		const client = await createClient();
+		const lost = checkoutCompleted(client);
+		await standInControl("events", { key: TEST_SECRETS.STRIPE_SECRET_KEY, event: lost });
+		const response = await adminApi(`/api/admin/events/${lost.id}/replay`, { method: "POST" });
+		expect(await response.json()).toMatchObject({ outcome: { status: "applied", enqueued: true } });
+		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
 	});
 });

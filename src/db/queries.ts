@@ -120,7 +120,6 @@ export interface LedgerEntry {
 	livemode: boolean;
 	eventCreated: number;
 	nonce: string;
-	payload: string;
 }
 
 export interface PaymentBatchResult {
@@ -154,10 +153,10 @@ export async function applyPaymentBatch(
 			eventCreated: ledger.eventCreated,
 			clientId,
 			nonce: ledger.nonce,
-			payload: ledger.payload,
 			receivedAt: now,
 		})
-		.onConflictDoNothing();
+		.onConflictDoNothing()
+		.returning({ id: webhookEvents.id });
 
 	// Every change to the client in one UPDATE; SQLite evaluates each right-hand
 	// side against the old row, so the ordering guards below see stored values.
@@ -193,19 +192,24 @@ export async function applyPaymentBatch(
 	const update = db
 		.update(clients)
 		.set(set)
-		.where(and(eq(clients.id, clientId), won));
+		.where(and(eq(clients.id, clientId), won))
+		.returning({ id: clients.id });
 
 	const d1 = db.$client;
+	// RETURNING answers everything in the same round trip: did this delivery win
+	// the ledger, does the client exist, which job does the client have.
 	const statements = [d1Statement(db, ledgerInsert), d1Statement(db, update)];
 	if (change.confirmsPayment) {
-		// One job per client (unique index); created only if the client exists and this delivery won.
+		// One job per client (unique index), created only if the client exists and
+		// this delivery won. The no-op upsert returns the existing job otherwise.
 		statements.push(
 			d1
 				.prepare(
 					`insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
 					select ?, id, 'PAYMENT_CONFIRMED', 0, ?, ?, 0, ?, ? from clients
 					where id = ? and exists (select 1 from webhook_events where id = ? and nonce = ?)
-					on conflict (client_id) do nothing`,
+					on conflict (client_id) do update set client_id = excluded.client_id
+					returning id, state`,
 				)
 				.bind(
 					newJob.id,
@@ -219,31 +223,12 @@ export async function applyPaymentBatch(
 				),
 		);
 	}
-	statements.push(
-		d1
-			.prepare(
-				`select c.id as client_id, j.id as job_id, j.state as job_state,
-					(select nonce from webhook_events where id = ?) as nonce
-				from (select 1) as one
-				left join clients c on c.id = ?
-				left join jobs j on j.client_id = c.id`,
-			)
-			.bind(ledger.eventId, clientId),
-	);
-
-	const results = await d1.batch<{
-		client_id: string | null;
-		job_id: string | null;
-		job_state: string | null;
-		nonce: string | null;
-	}>(statements);
-	const row = results[results.length - 1]?.results[0];
+	const [ledgerRows, clientRows, jobRows] = await d1.batch<{ id: string; state?: string }>(statements);
+	const job = jobRows?.results[0];
 	return {
-		applied: row?.nonce === ledger.nonce,
-		clientFound: !!row?.client_id,
-		job: row?.job_id
-			? { id: row.job_id, state: row.job_state as JobState, created: row.job_id === newJob.id }
-			: undefined,
+		applied: ledgerRows?.results.length === 1,
+		clientFound: clientRows?.results.length === 1,
+		job: job ? { id: job.id, state: job.state as JobState, created: job.id === newJob.id } : undefined,
 	};
 }
 
@@ -258,7 +243,6 @@ export async function recordLedgerOnly(db: Db, ledger: LedgerEntry, clientId: st
 			eventCreated: ledger.eventCreated,
 			clientId,
 			nonce: ledger.nonce,
-			payload: ledger.payload,
 			receivedAt: now,
 		})
 		.onConflictDoNothing()
@@ -270,10 +254,6 @@ export async function recordLedgerOnly(db: Db, ledger: LedgerEntry, clientId: st
 /** Undoes a ledger entry so Stripe's retry runs the event again (used when the enqueue failed). */
 export async function forgetLedgerEntry(db: Db, eventId: string, nonce: string) {
 	await db.delete(webhookEvents).where(and(eq(webhookEvents.id, eventId), eq(webhookEvents.nonce, nonce)));
-}
-
-export function findLedgerEvent(db: Db, eventId: string) {
-	return db.select().from(webhookEvents).where(eq(webhookEvents.id, eventId)).get();
 }
 
 export function ledgerForClient(db: Db, clientId: string, limit = 50) {

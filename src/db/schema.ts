@@ -100,7 +100,6 @@ export const webhookEvents = sqliteTable(
 		clientId: text("client_id"),
 		/** Per-request nonce: later statements of the same batch run only if this insert won. */
 		nonce: text("nonce").notNull(),
-		payload: text("payload").notNull(),
 		receivedAt: integer("received_at").notNull(),
 	},
 	(t) => [index("webhook_events_client_idx").on(t.clientId), index("webhook_events_received_idx").on(t.receivedAt)],

@@ -33,12 +33,6 @@ export async function applyCheckoutSessionFromStripe(
 			livemode: session.livemode,
 			eventCreated: Math.floor(deps.now / 1000),
 			nonce: crypto.randomUUID(),
-			payload: JSON.stringify({
-				id: session.id,
-				status: session.status,
-				payment_status: session.payment_status,
-				client_reference_id: session.client_reference_id,
-			}),
 		},
 		change,
 		source,

@@ -8,7 +8,6 @@ import {
 	database,
 	findClientByCrn,
 	findJobByClient,
-	findLedgerEvent,
 	findUserByClient,
 	ledgerForClient,
 	listJobs,
@@ -21,8 +20,9 @@ import { log } from "../log";
 import { applyPaymentChange } from "../onboarding/payments";
 import { type ProvisioningQueue, provisionMessage } from "../onboarding/provisioning-message";
 import { deriveSetupStatus } from "../onboarding/setup-status";
+import { StripeApiError } from "../stripe/api";
 import { stripeFor } from "../stripe/client";
-import { changeFromEvent, parseEventEnvelope } from "../stripe/events";
+import { changeFromEvent, parseEventEnvelope, type StripeEventEnvelope } from "../stripe/events";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -118,23 +118,28 @@ adminRoutes.get("/admin/clients/:crn", async (c) => {
 	});
 });
 
+// Stripe is the source of truth for events (kept 30 days): this also replays
+// an event that never reached us, by the id shown in Stripe's dashboard.
 adminRoutes.post("/admin/events/:id/replay", async (c) => {
-	const db = database(c.env.DB);
-	const stored = await findLedgerEvent(db, c.req.param("id"));
-	const event = stored ? parseEventEnvelope(stored.payload) : null;
+	const stripe = stripeFor(getConfig(c.env));
+	if (!stripe) return jsonError(c, 503, "stripe_unavailable", "Replaying needs STRIPE_SECRET_KEY.");
+	let event: StripeEventEnvelope | null = null;
+	try {
+		event = parseEventEnvelope(JSON.stringify(await stripe.retrieveEvent(c.req.param("id"))));
+	} catch (error) {
+		if (!(error instanceof StripeApiError && error.status === 404)) throw error;
+	}
 	const change = event ? changeFromEvent(event) : null;
-	if (!stored || !event || !change)
-		return jsonError(c, 404, "not_found", "No stored Stripe event with this id that we act on.");
+	if (!event || !change) return jsonError(c, 404, "not_found", "Stripe has no event with this id that we act on.");
 	const now = Date.now();
 	const outcome = await applyPaymentChange(
-		{ db, queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue, now },
+		{ db: database(c.env.DB), queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue, now },
 		{
 			eventId: `replay_${event.id}_${now}`,
 			type: event.type,
 			livemode: event.livemode,
 			eventCreated: event.created,
 			nonce: crypto.randomUUID(),
-			payload: stored.payload,
 		},
 		change,
 		"webhook",

@@ -94,7 +94,6 @@ async function handleStripeWebhook(c: AppContext) {
 		livemode: event.livemode,
 		eventCreated: event.created,
 		nonce: crypto.randomUUID(),
-		payload: text,
 	};
 	try {
 		if (!change) {

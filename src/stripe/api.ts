@@ -52,6 +52,7 @@ export interface StripeApi {
 	createBillingPortalSession(params: Stripe.BillingPortal.SessionCreateParams): Promise<Stripe.BillingPortal.Session>;
 	listWebhookEndpoints(): Promise<Stripe.ApiList<Stripe.WebhookEndpoint>>;
 	retrievePrice(id: string): Promise<Stripe.Price>;
+	retrieveEvent(id: string): Promise<Stripe.Event>;
 }
 
 export function createStripeApi(key: string, base: string, fetcher: typeof fetch = fetch): StripeApi {
@@ -95,5 +96,6 @@ export function createStripeApi(key: string, base: string, fetcher: typeof fetch
 			call("POST", "/v1/billing_portal/sessions", encodeForm(params as Record<string, FormValue>)),
 		listWebhookEndpoints: () => call("GET", "/v1/webhook_endpoints?limit=100"),
 		retrievePrice: (id) => call("GET", `/v1/prices/${encodeURIComponent(id)}`),
+		retrieveEvent: (id) => call("GET", `/v1/events/${encodeURIComponent(id)}`),
 	};
 }

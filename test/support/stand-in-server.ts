@@ -30,12 +30,21 @@ interface Namespace {
 	/** Path prefix → number of next requests to fail with 500. */
 	failures: Map<string, number>;
 	emails: Map<string, Json>;
+	events: Map<string, Json>;
 }
 
 function newNamespace(): Namespace {
 	const prices = new Map<string, Json>();
 	for (const id of ["price_starter_monthly", "price_pro_monthly"]) prices.set(id, { ...priceTemplate, id });
-	return { sessions: new Map(), idempotent: new Map(), prices, endpoints: [], failures: new Map(), emails: new Map() };
+	return {
+		sessions: new Map(),
+		idempotent: new Map(),
+		prices,
+		endpoints: [],
+		failures: new Map(),
+		emails: new Map(),
+		events: new Map(),
+	};
 }
 
 let counter = 0;
@@ -126,6 +135,12 @@ export function startStandIn(port = 0): Promise<{ server: Server; url: string }>
 			}
 			if (path === "/__control/fail" && method === "POST") {
 				ns(key).failures.set(String(body.path), Number(body.times ?? 1));
+				return { status: 200, body: { ok: true } };
+			}
+			if (path === "/__control/events" && method === "POST") {
+				// Events as Stripe keeps them (30 days), for GET /v1/events/:id.
+				const event = body.event as Json;
+				ns(key).events.set(String(event.id), event);
 				return { status: 200, body: { ok: true } };
 			}
 			if (path === "/__control/emails") {
@@ -243,6 +258,13 @@ export function startStandIn(port = 0): Promise<{ server: Server; url: string }>
 			return p
 				? { status: 200, body: { ...p, livemode } }
 				: stripeError(404, "invalid_request_error", "No such price", "resource_missing");
+		}
+		const event = path.match(/^\/v1\/events\/([^/]+)$/);
+		if (event && method === "GET") {
+			const e = n.events.get(decodeURIComponent(event[1] ?? ""));
+			return e
+				? { status: 200, body: e }
+				: stripeError(404, "invalid_request_error", "No such event", "resource_missing");
 		}
 		if (path === "/v1/webhook_endpoints" && method === "GET") {
 			return {
