@@ -12,7 +12,10 @@ import {
 	setPasswordOnce,
 } from "../db/queries";
 
-/** workerd refuses PBKDF2 above 100 000 iterations; we use the most it allows. */
+/**
+ * Cloudflare's runtime refuses PBKDF2 above 100 000 iterations (workerd#1346;
+ * the local workerd does not enforce it), so we use exactly that many.
+ */
 export const PBKDF2_ITERATIONS = 100_000;
 export const SESSION_TTL_MS = 7 * 24 * 3_600_000;
 export const MIN_PASSWORD_LENGTH = 12;
