@@ -1,6 +1,7 @@
 // Dashboard: GET /api/portal/me, billing portal, logout.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, clearError, isSafeUrl, NETWORK_MESSAGE, setBusy, showError } from "./common.js";
+
 const greeting = $("greeting");
 const account = $("account");
 const errorBox = $("dashboard-error");
@@ -8,49 +9,12 @@ const billingBtn = $("manage-billing");
 const logoutBtn = $("logout");
 const retryBtn = $("retry");
 
-async function api(path, { method = "GET", body } = {}) {
-	const init = { method, credentials: "same-origin", headers: { accept: "application/json" }, cache: "no-store" };
-	if (method !== "GET") {
-		init.headers["content-type"] = "application/json";
-		init.body = JSON.stringify(body ?? {});
-	}
-	let res;
-	try {
-		res = await fetch(path, init);
-	} catch {
-		return { ok: false, status: 0, network: true, data: null };
-	}
-	let data = null;
-	try {
-		data = await res.json();
-	} catch {
-		data = null;
-	}
-	return { ok: res.ok, status: res.status, data };
-}
-
-function isSafeUrl(url) {
-	if (typeof url !== "string") return false;
-	if (/^https?:\/\//i.test(url)) return true;
-	return url.startsWith("/") && !url.startsWith("//") && !url.startsWith("/\\");
-}
-
 function toLogin() {
 	location.replace("/login");
 }
 
-function showError(message) {
-	errorBox.textContent = message;
-	errorBox.hidden = false;
-}
-
-function clearError() {
-	errorBox.hidden = true;
-	errorBox.textContent = "";
-}
-
 function errorMessage(res, fallback) {
-	if (res.network) return "We couldn't reach the server. Check your connection and try again.";
+	if (res.network) return NETWORK_MESSAGE;
 	return res.data?.message || fallback;
 }
 
@@ -91,10 +55,10 @@ function render(me) {
 }
 
 async function load() {
-	clearError();
+	clearError(errorBox);
 	retryBtn.hidden = true;
 	greeting.textContent = "Loading your account…";
-	const res = await api("/api/portal/me");
+	const res = await api("/api/portal/me", { cache: "no-store" });
 	if (res.status === 401) {
 		toLogin();
 		return;
@@ -104,18 +68,15 @@ async function load() {
 		return;
 	}
 	greeting.textContent = "";
-	showError(errorMessage(res, "We couldn't load your account. Please try again."));
+	showError(errorBox, errorMessage(res, "We couldn't load your account. Please try again."));
 	retryBtn.hidden = false;
 	logoutBtn.hidden = false;
 }
 
 billingBtn.addEventListener("click", async () => {
 	if (billingBtn.disabled) return;
-	clearError();
-	const label = billingBtn.textContent;
-	billingBtn.disabled = true;
-	billingBtn.setAttribute("aria-busy", "true");
-	billingBtn.textContent = "Opening billing…";
+	clearError(errorBox);
+	setBusy(billingBtn, true, "Opening billing…");
 	const res = await api("/api/portal/billing", { method: "POST", body: {} });
 	if (res.status === 401) {
 		toLogin();
@@ -125,37 +86,29 @@ billingBtn.addEventListener("click", async () => {
 		location.assign(res.data.url);
 		return;
 	}
-	billingBtn.disabled = false;
-	billingBtn.removeAttribute("aria-busy");
-	billingBtn.textContent = label;
-	showError(errorMessage(res, "We couldn't open the billing portal. Please try again in a moment."));
+	setBusy(billingBtn, false);
+	showError(errorBox, errorMessage(res, "We couldn't open the billing portal. Please try again in a moment."));
 	errorBox.focus();
 });
 
 logoutBtn.addEventListener("click", async () => {
 	if (logoutBtn.disabled) return;
-	clearError();
-	logoutBtn.disabled = true;
-	logoutBtn.setAttribute("aria-busy", "true");
+	clearError(errorBox);
+	setBusy(logoutBtn, true);
 	const res = await api("/api/portal/logout", { method: "POST", body: {} });
 	if (res.ok || res.status === 401) {
 		location.assign("/login");
 		return;
 	}
-	logoutBtn.disabled = false;
-	logoutBtn.removeAttribute("aria-busy");
-	showError(errorMessage(res, "We couldn't log you out. Please try again."));
+	setBusy(logoutBtn, false);
+	showError(errorBox, errorMessage(res, "We couldn't log you out. Please try again."));
 	errorBox.focus();
 });
 
 retryBtn.addEventListener("click", load);
 
 window.addEventListener("pageshow", (ev) => {
-	if (ev.persisted) {
-		billingBtn.disabled = false;
-		billingBtn.removeAttribute("aria-busy");
-		billingBtn.textContent = "Manage billing";
-	}
+	if (ev.persisted) setBusy(billingBtn, false);
 });
 
 load();

@@ -1,6 +1,7 @@
 // Development-only stand-in for Stripe Checkout: /dev/checkout?session=<cs_id>.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, clearError, isSafeUrl, setBusy, showError } from "./common.js";
+
 const errorBox = $("checkout-error");
 const loading = $("checkout-loading");
 const checkout = $("checkout");
@@ -12,45 +13,12 @@ const sessionId = params.get("session") || "";
 // Stripe keeps the success URL server-side; the stand-in carries it in its own URL.
 const successUrl = params.get("success") || "";
 const base = `/api/dev/checkout/${encodeURIComponent(sessionId)}`;
-const PAY_LABEL = payBtn.textContent;
-
-async function api(path, { method = "GET", body } = {}) {
-	const init = { method, credentials: "same-origin", headers: { accept: "application/json" }, cache: "no-store" };
-	if (method !== "GET") {
-		init.headers["content-type"] = "application/json";
-		init.body = JSON.stringify(body ?? {});
-	}
-	let res;
-	try {
-		res = await fetch(path, init);
-	} catch {
-		return { ok: false, status: 0, network: true, data: null };
-	}
-	let data = null;
-	try {
-		data = await res.json();
-	} catch {
-		data = null;
-	}
-	return { ok: res.ok, status: res.status, data };
-}
-
-function isSafeUrl(url) {
-	if (typeof url !== "string") return false;
-	if (/^https?:\/\//i.test(url)) return true;
-	return url.startsWith("/") && !url.startsWith("//") && !url.startsWith("/\\");
-}
-
-function showError(message) {
-	errorBox.textContent = message;
-	errorBox.hidden = false;
-}
 
 function failLoad(message) {
 	loading.hidden = true;
 	checkout.hidden = true;
 	cancelOnly.hidden = false;
-	showError(message);
+	showError(errorBox, message);
 }
 
 async function load() {
@@ -58,7 +26,7 @@ async function load() {
 		failLoad("This checkout link has no session. Start again from the sign-up page.");
 		return;
 	}
-	const res = await api(base);
+	const res = await api(base, { cache: "no-store" });
 	if (res.ok && res.data) {
 		const s = res.data;
 		$("checkout-email").textContent = s.email || "—";
@@ -76,20 +44,17 @@ async function load() {
 
 payBtn.addEventListener("click", async () => {
 	if (payBtn.disabled) return;
-	errorBox.hidden = true;
-	payBtn.disabled = true;
-	payBtn.setAttribute("aria-busy", "true");
-	payBtn.textContent = "Processing…";
+	clearError(errorBox);
+	setBusy(payBtn, true, "Processing…");
 	const res = await api(`${base}/pay`, { method: "POST", body: { success_url: successUrl } });
 	if (res.ok && res.data && isSafeUrl(res.data.redirect_url)) {
 		payBtn.textContent = "Redirecting…";
 		location.assign(res.data.redirect_url);
 		return;
 	}
-	payBtn.disabled = false;
-	payBtn.removeAttribute("aria-busy");
-	payBtn.textContent = PAY_LABEL;
+	setBusy(payBtn, false);
 	showError(
+		errorBox,
 		res.network
 			? "We couldn't reach the local worker. Check that it is running and try again."
 			: res.data?.message || "The payment could not be completed.",
@@ -98,11 +63,7 @@ payBtn.addEventListener("click", async () => {
 });
 
 window.addEventListener("pageshow", (ev) => {
-	if (ev.persisted) {
-		payBtn.disabled = false;
-		payBtn.removeAttribute("aria-busy");
-		payBtn.textContent = PAY_LABEL;
-	}
+	if (ev.persisted) setBusy(payBtn, false);
 });
 
 load();

@@ -1,6 +1,7 @@
 // Development outbox: GET /api/dev/outbox, newest first; refreshes while open.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, setBusy, showError } from "./common.js";
+
 const list = $("outbox-list");
 const empty = $("outbox-empty");
 const errorBox = $("outbox-error");
@@ -10,25 +11,6 @@ const refreshBtn = $("refresh-outbox");
 const AUTO_REFRESH_MS = 5000;
 let lastKey = null;
 let timer = 0;
-
-async function fetchOutbox() {
-	try {
-		const res = await fetch("/api/dev/outbox", {
-			credentials: "same-origin",
-			cache: "no-store",
-			headers: { accept: "application/json" },
-		});
-		let data = null;
-		try {
-			data = await res.json();
-		} catch {
-			data = null;
-		}
-		return { ok: res.ok, status: res.status, data };
-	} catch {
-		return { ok: false, status: 0, network: true, data: null };
-	}
-}
 
 function time(value) {
 	const d = new Date(value);
@@ -93,23 +75,19 @@ function renderMessage(m) {
 }
 
 async function load({ manual = false } = {}) {
-	if (manual) {
-		refreshBtn.disabled = true;
-		refreshBtn.setAttribute("aria-busy", "true");
-	}
-	const res = await fetchOutbox();
-	if (manual) {
-		refreshBtn.disabled = false;
-		refreshBtn.removeAttribute("aria-busy");
-	}
+	if (manual) setBusy(refreshBtn, true);
+	const res = await api("/api/dev/outbox", { cache: "no-store" });
+	if (manual) setBusy(refreshBtn, false);
 
 	if (!res.ok || !res.data || !Array.isArray(res.data.messages)) {
-		errorBox.textContent = res.network
-			? "We couldn't reach the local worker. Is `npm run dev` running?"
-			: res.status === 404
-				? "The outbox is not available (it only exists in local development with the outbox mail transport)."
-				: res.data?.message || "We couldn't load the outbox.";
-		errorBox.hidden = false;
+		showError(
+			errorBox,
+			res.network
+				? "We couldn't reach the local worker. Is `npm run dev` running?"
+				: res.status === 404
+					? "The outbox is not available (it only exists in local development with the outbox mail transport)."
+					: res.data?.message || "We couldn't load the outbox.",
+		);
 		statusEl.textContent = "";
 		return;
 	}

@@ -5,6 +5,8 @@
 // "Taking longer than expected" banner. Paused while the tab is hidden; polls
 // at once when it becomes visible again. "Refresh status" polls now, always.
 
+import { $, api, isLocalPath, link, setBusy } from "./common.js";
+
 const params = new URLSearchParams(location.search);
 const token = params.get("t") || "";
 const speed = (() => {
@@ -15,7 +17,6 @@ const speed = (() => {
 const LIMIT_MS = 180_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
-const $ = (id) => document.getElementById(id);
 const el = {
 	headline: $("status-headline"),
 	detail: $("status-detail"),
@@ -106,40 +107,20 @@ function onTimeout() {
 
 // ---- network --------------------------------------------------------------
 
-async function fetchStatus() {
-	const url = `/api/portal/setup-status?t=${encodeURIComponent(token)}`;
-	const init = { credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" } };
-	if (typeof AbortSignal !== "undefined" && typeof AbortSignal.timeout === "function") {
-		init.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-	}
-	let res;
-	try {
-		res = await fetch(url, init);
-	} catch {
-		return { status: 0, data: null };
-	}
-	let data = null;
-	try {
-		data = await res.json();
-	} catch {
-		data = null;
-	}
-	return { status: res.status, data };
+function fetchStatus() {
+	return api(`/api/portal/setup-status?t=${encodeURIComponent(token)}`, {
+		cache: "no-store",
+		timeoutMs: REQUEST_TIMEOUT_MS,
+	});
 }
 
 async function poll({ manual = false } = {}) {
 	if (!state.startedAt) state.startedAt = performance.now();
 	state.lastPollAt = performance.now();
 	const seq = ++state.seq;
-	if (manual) {
-		el.refresh.disabled = true;
-		el.refresh.setAttribute("aria-busy", "true");
-	}
+	if (manual) setBusy(el.refresh, true);
 	const res = await fetchStatus();
-	if (manual) {
-		el.refresh.disabled = false;
-		el.refresh.removeAttribute("aria-busy");
-	}
+	if (manual) setBusy(el.refresh, false);
 	if (seq !== state.seq) return; // a newer poll superseded this one
 
 	if (res.status === 200 && res.data && typeof res.data === "object") {
@@ -191,19 +172,6 @@ function para(...parts) {
 	const p = document.createElement("p");
 	p.append(...parts);
 	return p;
-}
-
-function link(href, text, { id, className } = {}) {
-	const a = document.createElement("a");
-	a.href = href;
-	a.textContent = text;
-	if (id) a.id = id;
-	if (className) a.className = className;
-	return a;
-}
-
-function isSafeLocalPath(url) {
-	return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") && !url.startsWith("/\\");
 }
 
 function isPlausibleEmail(v) {
@@ -322,7 +290,7 @@ function render(d) {
 			setIndicator("done");
 			const nodes = [];
 			const outbox = d.dev && typeof d.dev === "object" ? d.dev.outbox_url : undefined;
-			if (isSafeLocalPath(outbox)) {
+			if (isLocalPath(outbox)) {
 				nodes.push(
 					para(
 						"Local development: emails are not sent. ",

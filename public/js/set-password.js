@@ -1,15 +1,15 @@
 // Set-password page: /set-password?token=… → POST /api/portal/password.
 
-const form = document.getElementById("password-form");
-const submitBtn = document.getElementById("submit");
-const formError = document.getElementById("form-error");
-const success = document.getElementById("success");
-const intro = document.getElementById("intro");
-const passwordInput = document.getElementById("password");
-const confirmInput = document.getElementById("confirm");
-const showPasswords = document.getElementById("show-passwords");
+import { $, api, clearError, link, NETWORK_MESSAGE, setBusy, setFieldError, showError } from "./common.js";
 
-const SUBMIT_LABEL = submitBtn.textContent;
+const form = $("password-form");
+const submitBtn = $("submit");
+const formError = $("form-error");
+const success = $("success");
+const intro = $("intro");
+const passwordInput = $("password");
+const confirmInput = $("confirm");
+const showPasswords = $("show-passwords");
 
 // Read the token once, keep it in memory only, and drop it from the visible
 // URL (history, screenshots, shoulder-surfing).
@@ -21,73 +21,16 @@ if (params.has("token")) {
 	history.replaceState(history.state, "", `${location.pathname}${rest ? `?${rest}` : ""}${location.hash}`);
 }
 
-async function api(path, { method = "GET", body } = {}) {
-	const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
-	if (method !== "GET") {
-		init.headers["content-type"] = "application/json";
-		init.body = JSON.stringify(body ?? {});
-	}
-	let res;
-	try {
-		res = await fetch(path, init);
-	} catch {
-		return { ok: false, status: 0, network: true, data: null };
-	}
-	let data = null;
-	try {
-		data = await res.json();
-	} catch {
-		data = null;
-	}
-	return { ok: res.ok, status: res.status, data };
-}
-
-function describedBy(input, id, on) {
-	const ids = new Set((input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean));
-	if (on) ids.add(id);
-	else ids.delete(id);
-	if (ids.size) input.setAttribute("aria-describedby", [...ids].join(" "));
-	else input.removeAttribute("aria-describedby");
-}
-
-function setFieldError(input, message) {
-	const errEl = document.getElementById(`${input.id}-error`);
-	errEl.textContent = message || "";
-	errEl.hidden = !message;
-	if (message) input.setAttribute("aria-invalid", "true");
-	else input.removeAttribute("aria-invalid");
-	describedBy(input, errEl.id, Boolean(message));
-}
-
-function showFormError(nodes) {
-	formError.replaceChildren(...(Array.isArray(nodes) ? nodes : [nodes]));
-	formError.hidden = false;
-}
-
 function clearErrors() {
 	setFieldError(passwordInput, "");
 	setFieldError(confirmInput, "");
-	formError.hidden = true;
-	formError.replaceChildren();
-}
-
-function linkTo(href, text) {
-	const a = document.createElement("a");
-	a.href = href;
-	a.textContent = text;
-	return a;
+	clearError(formError);
 }
 
 function disableForm(message) {
 	form.hidden = true;
 	intro.hidden = true;
-	showFormError(message);
-}
-
-function setBusy(busy) {
-	submitBtn.disabled = busy;
-	submitBtn.setAttribute("aria-busy", busy ? "true" : "false");
-	submitBtn.textContent = busy ? "Setting password…" : SUBMIT_LABEL;
+	showError(formError, message);
 }
 
 function validate(pw, confirm) {
@@ -117,7 +60,7 @@ form.addEventListener("submit", async (ev) => {
 		return;
 	}
 
-	setBusy(true);
+	setBusy(submitBtn, true, "Setting password…");
 	const res = await api("/api/portal/password", { method: "POST", body: { token, password: pw } });
 
 	if (res.ok) {
@@ -127,12 +70,12 @@ form.addEventListener("submit", async (ev) => {
 		success.focus();
 		return;
 	}
-	setBusy(false);
+	setBusy(submitBtn, false);
 
 	const body = res.data || {};
 	const code = body.error;
 	if (res.network) {
-		showFormError("We couldn't reach the server. Check your connection and try again.");
+		showError(formError, NETWORK_MESSAGE);
 		formError.focus();
 	} else if (res.status === 410 || code === "token_expired") {
 		disableForm([
@@ -142,7 +85,7 @@ form.addEventListener("submit", async (ev) => {
 	} else if (code === "token_used") {
 		disableForm([
 			"This link has already been used, so your password is set. ",
-			linkTo("/login", "Log in"),
+			link("/login", "Log in"),
 			" — or contact support if you didn't set it.",
 		]);
 		formError.focus();
@@ -155,10 +98,10 @@ form.addEventListener("submit", async (ev) => {
 		setFieldError(passwordInput, body.message || "This password doesn't meet the requirements.");
 		passwordInput.focus();
 	} else if (res.status === 429) {
-		showFormError(body.message || "Too many attempts. Please wait a minute and try again.");
+		showError(formError, body.message || "Too many attempts. Please wait a minute and try again.");
 		formError.focus();
 	} else {
-		showFormError(body.message || "Something went wrong. Please try again in a moment.");
+		showError(formError, body.message || "Something went wrong. Please try again in a moment.");
 		formError.focus();
 	}
 });

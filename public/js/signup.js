@@ -1,93 +1,43 @@
 // Sign-up page: load plans, validate, POST /api/checkout, go to Checkout.
 
-const form = document.getElementById("signup-form");
-const submitBtn = document.getElementById("submit");
-const formError = document.getElementById("form-error");
-const plansBox = document.getElementById("plans");
-const plansRetry = document.getElementById("plans-retry");
-const planFieldset = document.getElementById("plan-fieldset");
+import { $, api, clearError, describedBy, NETWORK_MESSAGE, setBusy, setInvalid, showError } from "./common.js";
 
-const SUBMIT_LABEL = submitBtn.textContent;
+const form = $("signup-form");
+const submitBtn = $("submit");
+const formError = $("form-error");
+const plansBox = $("plans");
+const plansRetry = $("plans-retry");
+const planFieldset = $("plan-fieldset");
+
 let plansReady = false;
 const FIELD_NAMES = ["name", "email", "plan_code"];
 const FIELD_ALIASES = { plan: "plan_code", planCode: "plan_code", plan_code: "plan_code" };
 
-async function api(path, { method = "GET", body } = {}) {
-	const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
-	if (method !== "GET") {
-		init.headers["content-type"] = "application/json";
-		init.body = JSON.stringify(body ?? {});
-	}
-	let res;
-	try {
-		res = await fetch(path, init);
-	} catch {
-		return { ok: false, status: 0, network: true, data: null };
-	}
-	let data = null;
-	try {
-		data = await res.json();
-	} catch {
-		data = null;
-	}
-	return { ok: res.ok, status: res.status, data, headers: res.headers };
-}
-
 // ---- error display ---------------------------------------------------------
-
-function describedBy(el, id, on) {
-	const ids = new Set((el.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean));
-	if (on) ids.add(id);
-	else ids.delete(id);
-	if (ids.size) el.setAttribute("aria-describedby", [...ids].join(" "));
-	else el.removeAttribute("aria-describedby");
-}
 
 function fieldTargets(field) {
 	if (field === "plan_code") return [...plansBox.querySelectorAll("input[type=radio]")];
-	const el = document.getElementById(field);
+	const el = $(field);
 	return el ? [el] : [];
 }
 
 function setFieldError(field, message) {
-	const errEl = document.getElementById(`${field}-error`);
+	const errEl = $(`${field}-error`);
 	if (!errEl) return false;
-	const targets = fieldTargets(field);
-	if (message) {
-		errEl.textContent = message;
-		errEl.hidden = false;
-		for (const t of targets) {
-			t.setAttribute("aria-invalid", "true");
-			describedBy(t, errEl.id, true);
-		}
-		if (field === "plan_code") {
-			plansBox.setAttribute("aria-invalid", "true");
-			describedBy(planFieldset, errEl.id, true);
-		}
-	} else {
-		errEl.textContent = "";
-		errEl.hidden = true;
-		for (const t of targets) {
-			t.removeAttribute("aria-invalid");
-			describedBy(t, errEl.id, false);
-		}
-		if (field === "plan_code") {
-			plansBox.removeAttribute("aria-invalid");
-			describedBy(planFieldset, errEl.id, false);
-		}
+	errEl.textContent = message || "";
+	errEl.hidden = !message;
+	for (const t of fieldTargets(field)) setInvalid(t, errEl.id, Boolean(message));
+	if (field === "plan_code") {
+		if (message) plansBox.setAttribute("aria-invalid", "true");
+		else plansBox.removeAttribute("aria-invalid");
+		describedBy(planFieldset, errEl.id, Boolean(message));
 	}
 	return true;
 }
 
 function clearErrors() {
 	for (const f of FIELD_NAMES) setFieldError(f, "");
-	formError.hidden = true;
-	formError.textContent = "";
-}
-
-function showFormError(message) {
-	formError.textContent = message;
-	formError.hidden = false;
+	clearError(formError);
 }
 
 function focusFirstInvalid() {
@@ -187,10 +137,9 @@ function validate(values) {
 	return errors;
 }
 
-function setBusy(busy, label) {
-	submitBtn.disabled = busy || !plansReady;
-	submitBtn.setAttribute("aria-busy", busy ? "true" : "false");
-	submitBtn.textContent = busy ? label || "Please wait…" : SUBMIT_LABEL;
+function setFormBusy(busy, label) {
+	setBusy(submitBtn, busy, label);
+	if (!plansReady) submitBtn.disabled = true;
 	form.setAttribute("aria-busy", busy ? "true" : "false");
 }
 
@@ -209,12 +158,12 @@ form.addEventListener("submit", async (ev) => {
 	const errors = validate(values);
 	if (Object.keys(errors).length) {
 		for (const [f, m] of Object.entries(errors)) setFieldError(f, m);
-		showFormError("Please correct the highlighted fields.");
+		showError(formError, "Please correct the highlighted fields.");
 		focusFirstInvalid();
 		return;
 	}
 
-	setBusy(true, "Creating your checkout…");
+	setFormBusy(true, "Creating your checkout…");
 	const res = await api("/api/checkout", { method: "POST", body: values });
 
 	if (res.ok && res.data && typeof res.data.checkout_url === "string") {
@@ -223,9 +172,9 @@ form.addEventListener("submit", async (ev) => {
 		return;
 	}
 
-	setBusy(false);
+	setFormBusy(false);
 	if (res.network) {
-		showFormError("We couldn't reach the server. Check your connection and try again.");
+		showError(formError, NETWORK_MESSAGE);
 		formError.focus();
 		return;
 	}
@@ -251,13 +200,13 @@ form.addEventListener("submit", async (ev) => {
 		message = "We couldn't start your checkout. Please check your details and try again.";
 	}
 	if (extra.length) message = `${message} ${extra.join(" ")}`;
-	showFormError(message);
+	showError(formError, message);
 	if (!focusFirstInvalid()) formError.focus();
 });
 
 for (const id of ["name", "email"]) {
-	document.getElementById(id).addEventListener("input", () => {
-		if (document.getElementById(id).getAttribute("aria-invalid") === "true") setFieldError(id, "");
+	$(id).addEventListener("input", () => {
+		if ($(id).getAttribute("aria-invalid") === "true") setFieldError(id, "");
 	});
 }
 
@@ -266,7 +215,7 @@ plansRetry.addEventListener("click", loadPlans);
 // Coming back from Checkout with the back button restores this page from the
 // back/forward cache with the button still disabled.
 window.addEventListener("pageshow", (ev) => {
-	if (ev.persisted) setBusy(false);
+	if (ev.persisted) setFormBusy(false);
 });
 
 submitBtn.disabled = true;
