@@ -277,6 +277,25 @@ describe("customer journey in a browser", () => {
 		await expect.poll(() => polls.length, { timeout: 5_000 }).toBeGreaterThan(hiddenAt);
 	});
 
+	it("serves every page with a strict CSP, and token pages with no referrer and no caching", async () => {
+		for (const path of ["/", "/onboarding", "/set-password", "/login", "/dashboard"]) {
+			const response = await fetch(`${worker.url}${path}`);
+			expect(response.status).toBe(200);
+			const csp = response.headers.get("content-security-policy") ?? "";
+			expect(csp).toContain("script-src 'self'");
+			expect(csp).not.toContain("unsafe-inline");
+			expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+			const html = await response.text();
+			expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+			expect(html).not.toMatch(/\sstyle=|\son[a-z]+=/);
+		}
+		for (const path of ["/onboarding?t=x", "/set-password?token=x"]) {
+			const response = await fetch(`${worker.url}${path}`);
+			expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+			expect(response.headers.get("cache-control")).toBe("no-store");
+		}
+	});
+
 	it("says an unknown onboarding link is not valid", async () => {
 		const page = await newPage();
 		await page.goto(`${worker.url}/onboarding?t=${"A".repeat(43)}`);
