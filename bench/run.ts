@@ -1,9 +1,12 @@
 // `npm run bench`: bundle size, cold-start CPU and local throughput/latency/CPU
 // of the real Worker against an empty one, all on loopback under `wrangler dev`.
-// Never part of `npm test`. Tunables (env): BENCH_N, BENCH_CONCURRENCY,
-// BENCH_POLLS, BENCH_LATENCY_CLIENTS, BENCH_LATENCY_RATE, BENCH_STARTUP_RUNS,
-// BENCH_TIMEOUT_S. Results: a Markdown table on stdout, JSON in
-// bench-results/latest.json, worker logs in bench-results/*.log.
+// Three dev instances: "real" (the worker as configured), "paused" (the same
+// worker with its provisioning queue consumer detached, so the webhook's CPU is
+// measured alone) and "empty" (the baseline). Never part of `npm test`.
+// Tunables (env): BENCH_N, BENCH_CONCURRENCY, BENCH_POLLS, BENCH_LATENCY_CLIENTS,
+// BENCH_LATENCY_RATE, BENCH_STARTUP_RUNS, BENCH_TIMEOUT_S. Results: a Markdown
+// table and the targets on stdout, JSON in bench-results/latest.json, worker
+// logs in bench-results/*.log.
 
 import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
@@ -52,6 +55,8 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
 
 const N = intEnv("BENCH_N", 300, 1, 2000);
 const CONCURRENCY = intEnv("BENCH_CONCURRENCY", 8, 1, 64);
+/** Requests sent to each measured route before its CPU is sampled (JIT, D1 pages warm). */
+const WARM_UP = 30;
 const POLLS = intEnv("BENCH_POLLS", 1000, 1, 2000);
 const LATENCY_CLIENTS = intEnv("BENCH_LATENCY_CLIENTS", 50, 1, 200);
 const LATENCY_RATE = intEnv("BENCH_LATENCY_RATE", 10, 1, 100);
@@ -98,6 +103,36 @@ function snapshotWorker(dir: string): void {
 		if (existsSync(from)) cpSync(from, join(dir, entry), { recursive: true });
 	}
 	symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+}
+
+/** The consumer block's queue line in a worker snapshot, and what the paused copy gets instead. */
+const PROVISIONING_CONSUMER = /^(\[\[queues\.consumers\]\][ \t]*\r?\n)queue = "provisioning"([ \t]*\r?\n)/gm;
+const PAUSED_QUEUE = "provisioning-paused";
+
+/**
+ * Detaches the provisioning queue consumer in a snapshot's wrangler.toml: the
+ * `queue = "provisioning"` line right after `[[queues.consumers]]` becomes
+ * `queue = "provisioning-paused"`. The producer binding still sends to
+ * "provisioning", which then has no consumer, so webhooks enqueue and nothing
+ * provisions. Throws unless exactly that one line was replaced.
+ */
+function detachProvisioningConsumer(dir: string): void {
+	const file = join(dir, "wrangler.toml");
+	const text = readFileSync(file, "utf8");
+	const found = text.match(PROVISIONING_CONSUMER)?.length ?? 0;
+	if (found !== 1) {
+		throw new BenchError(
+			`${file}: expected exactly one \`queue = "provisioning"\` line directly after \`[[queues.consumers]]\`, ` +
+				`found ${found}; cannot detach the provisioning consumer for the paused instance`,
+		);
+	}
+	writeFileSync(file, text.replace(PROVISIONING_CONSUMER, `$1queue = "${PAUSED_QUEUE}"$2`));
+	const patched = readFileSync(file, "utf8");
+	const stillConsumed = new RegExp(PROVISIONING_CONSUMER.source, "m").test(patched);
+	const pausedLines = patched.split(/\r?\n/).filter((l) => l.trim() === `queue = "${PAUSED_QUEUE}"`).length;
+	if (patched === text || stillConsumed || pausedLines !== 1) {
+		throw new BenchError(`${file}: replacing the provisioning consumer's queue with "${PAUSED_QUEUE}" did not take`);
+	}
 }
 
 function gitDescribe(): { commit: string | null; dirtyFiles: number | null } {
@@ -573,7 +608,8 @@ interface Results {
 	bundle: { worker: BundleSize; empty: BundleSize };
 	coldStart: { runs: number; worker: StartupSummary; empty: StartupSummary };
 	workloads: {
-		webhook: WorkloadFigures;
+		webhookAlone: WorkloadFigures;
+		webhookWithConcurrentProvisioning: WorkloadFigures;
 		webhookWithProvisioning: { workerdCpuMsPerClient: number };
 		statusPoll: WorkloadFigures;
 		emptyWorker: WorkloadFigures;
@@ -589,10 +625,16 @@ function table(r: Results): string {
 		rows.push([`${name}: latency p99 (ms)`, fmt(f.p99Ms, 2)]);
 		rows.push([`${name}: workerd CPU ms/request${cpuNote}`, fmt(f.workerdCpuMsPerRequest, 2)]);
 	};
-	// The queue consumer provisions while the webhooks arrive: A's CPU includes part of it.
-	w("A webhook (POST /api/webhook/stripe)", r.workloads.webhook, " (incl. concurrent queue consumer)");
+	// The paused instance has no provisioning consumer: this is the webhook's own cost.
+	w("A webhook alone (POST /api/webhook/stripe, consumer detached)", r.workloads.webhookAlone);
+	// The queue consumer provisions while the webhooks arrive: this CPU includes part of it.
+	w(
+		"A webhook with concurrent provisioning",
+		r.workloads.webhookWithConcurrentProvisioning,
+		" (incl. concurrent queue consumer)",
+	);
 	rows.push([
-		"A webhook + its provisioning: workerd CPU ms/client (until all completed)",
+		"A webhook with concurrent provisioning + its provisioning: workerd CPU ms/client (until all completed)",
 		fmt(r.workloads.webhookWithProvisioning.workerdCpuMsPerClient, 2),
 	]);
 	w("B status poll (GET /api/portal/setup-status)", r.workloads.statusPoll);
@@ -623,6 +665,129 @@ function table(r: Results): string {
 	].join("\n");
 }
 
+// ---------------------------------------------------------------- targets
+
+interface TargetCheck {
+	name: string;
+	unit: string;
+	measured: number;
+	comparison: "<=" | "<";
+	limit: number;
+	/** How the limit is derived, e.g. "empty worker 0.42 + 5.5". */
+	limitFrom: string;
+	pass: boolean;
+}
+
+interface Targets {
+	allPass: boolean;
+	checks: TargetCheck[];
+	/** Real worker minus empty worker, same measurement. */
+	differences: {
+		webhookAloneMinusEmptyCpuMsPerRequest: number;
+		statusPollMinusEmptyCpuMsPerRequest: number;
+		coldStartWorkerMinusEmptyMedianMs: number;
+	};
+}
+
+const KIB = 1024;
+
+function evaluateTargets(r: Pick<Results, "bundle" | "coldStart" | "workloads" | "webhookToCompleted">): Targets {
+	const emptyCpu = r.workloads.emptyWorker.workerdCpuMsPerRequest;
+	const aloneCpu = r.workloads.webhookAlone.workerdCpuMsPerRequest;
+	const statusCpu = r.workloads.statusPoll.workerdCpuMsPerRequest;
+	const coldWorker = r.coldStart.worker.medianActiveMs;
+	const coldEmpty = r.coldStart.empty.medianActiveMs;
+	const check = (
+		name: string,
+		unit: string,
+		measured: number,
+		comparison: "<=" | "<",
+		limit: number,
+		limitFrom: string,
+	): TargetCheck => ({
+		name,
+		unit,
+		measured,
+		comparison,
+		limit,
+		limitFrom,
+		// NaN (e.g. workerd restarted mid-workload) never passes.
+		pass:
+			Number.isFinite(measured) &&
+			Number.isFinite(limit) &&
+			(comparison === "<=" ? measured <= limit : measured < limit),
+	});
+	const checks = [
+		check(
+			"Webhook alone: workerd CPU ms/request",
+			"ms",
+			aloneCpu,
+			"<=",
+			emptyCpu + 5.5,
+			`empty worker ${fmt(emptyCpu, 2)} + 5.5`,
+		),
+		check(
+			"Status poll: workerd CPU ms/request",
+			"ms",
+			statusCpu,
+			"<=",
+			emptyCpu + 1.0,
+			`empty worker ${fmt(emptyCpu, 2)} + 1.0`,
+		),
+		check("Webhook → completed p50", "ms", r.webhookToCompleted.p50Ms, "<=", 100, "fixed"),
+		check("Webhook → completed p95", "ms", r.webhookToCompleted.p95Ms, "<=", 250, "fixed"),
+		check(
+			"Cold-start CPU, median",
+			"ms",
+			coldWorker,
+			"<=",
+			coldEmpty + 25,
+			`empty worker median ${fmt(coldEmpty, 1)} + 25`,
+		),
+		check("Bundle, gzip -9", "KiB", r.bundle.worker.gzipBytes / KIB, "<=", 60, "fixed"),
+		check("Webhook alone: workerd CPU ms/request (Workers Free plan)", "ms", aloneCpu, "<", 10, "fixed"),
+	];
+	return {
+		allPass: checks.every((c) => c.pass),
+		checks,
+		differences: {
+			webhookAloneMinusEmptyCpuMsPerRequest: aloneCpu - emptyCpu,
+			statusPollMinusEmptyCpuMsPerRequest: statusCpu - emptyCpu,
+			coldStartWorkerMinusEmptyMedianMs: coldWorker - coldEmpty,
+		},
+	};
+}
+
+function targetsReport(t: Targets): string {
+	const rows = t.checks.map((c) => [
+		c.name,
+		`${fmt(c.measured, 2)} ${c.unit}`,
+		`${c.comparison === "<=" ? "≤" : "<"} ${fmt(c.limit, 2)} ${c.unit}${c.limitFrom === "fixed" ? "" : ` (${c.limitFrom})`}`,
+		c.pass ? "PASS" : "FAIL",
+	]);
+	const head = ["Target", "Measured", "Limit", "Result"];
+	const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+	const line = (cells: string[]) =>
+		`| ${cells.map((c, i) => (i === 1 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(" | ")} |`;
+	const failed = t.checks.filter((c) => !c.pass).map((c) => c.name);
+	const d = t.differences;
+	const signed = (n: number, digitsAfter: number) => (n >= 0 ? `+${fmt(n, digitsAfter)}` : fmt(n, digitsAfter));
+	return [
+		"Targets",
+		"",
+		line(head),
+		`| ${widths.map((w, i) => (i === 1 ? `${"-".repeat(w - 1)}:` : "-".repeat(w))).join(" | ")} |`,
+		...rows.map(line),
+		"",
+		`${t.checks.length - failed.length} of ${t.checks.length} targets met${failed.length > 0 ? `; not met: ${failed.join("; ")}` : ""}.`,
+		"",
+		"Differences (worker − empty worker):",
+		`- webhook alone − empty: ${signed(d.webhookAloneMinusEmptyCpuMsPerRequest, 2)} ms CPU/request`,
+		`- status poll − empty: ${signed(d.statusPollMinusEmptyCpuMsPerRequest, 2)} ms CPU/request`,
+		`- cold start worker − empty (median): ${signed(d.coldStartWorkerMinusEmptyMedianMs, 1)} ms`,
+	].join("\n");
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -635,6 +800,10 @@ async function main() {
 
 		const WORKER_DIR = join(tmp, "worker");
 		snapshotWorker(WORKER_DIR);
+		// A second snapshot of the same sources, with the provisioning consumer detached.
+		const PAUSED_DIR = join(tmp, "worker-paused");
+		snapshotWorker(PAUSED_DIR);
+		detachProvisioningConsumer(PAUSED_DIR);
 		// The empty worker is copied too, so wrangler's .wrangler/ lands in tmp, not in bench/.
 		const EMPTY_DIR = join(tmp, "empty-worker");
 		cpSync(EMPTY_SRC, EMPTY_DIR, { recursive: true, filter: (f) => !f.includes(".wrangler") });
@@ -658,48 +827,93 @@ async function main() {
 			runs,
 		});
 
-		progress("applying D1 migrations to a fresh persist dir");
+		progress("applying D1 migrations to fresh persist dirs (real and paused)");
 		const persist = join(tmp, "state");
-		const mig = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
-			cwd: WORKER_DIR,
-			timeoutMs: 90_000,
-		});
-		if (mig.code !== 0) throw new BenchError(`d1 migrations apply exited ${mig.code}\n${mig.stdout}\n${mig.stderr}`);
+		const persistPaused = join(tmp, "state-paused");
+		const migrate = async (label: string, cwd: string, persistTo: string) => {
+			const mig = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
+				cwd,
+				timeoutMs: 90_000,
+			});
+			if (mig.code !== 0) {
+				throw new BenchError(`${label}: d1 migrations apply exited ${mig.code}\n${mig.stdout}\n${mig.stderr}`);
+			}
+		};
+		await Promise.all([migrate("real", WORKER_DIR, persist), migrate("paused", PAUSED_DIR, persistPaused)]);
 
 		const stubPort = await freePort();
 		stub = await startStripeStub(stubPort);
-		progress(`Stripe stand-in on ${stub.url}; starting wrangler dev for both workers`);
-		const [realPort, emptyPort] = [await freePort(), await freePort()];
-		const [real, emptyDev] = await Promise.all([
-			startDev(
-				"real",
-				WORKER_DIR,
-				realPort,
-				[
-					"--var",
-					"DEV_TOOLS:0",
-					"--var",
-					`STRIPE_WEBHOOK_SECRET_TEST:${WEBHOOK_SECRET}`,
-					"--var",
-					"STRIPE_SECRET_KEY:sk_test_bench",
-					"--var",
-					`STRIPE_API_BASE:${stub.url}`,
-					"--persist-to",
-					persist,
-				],
-				"/api/health",
-			),
+		progress(`Stripe stand-in on ${stub.url}; starting wrangler dev for the real, paused and empty workers`);
+		const [realPort, pausedPort, emptyPort] = [await freePort(), await freePort(), await freePort()];
+		const workerVars = [
+			"--var",
+			"DEV_TOOLS:0",
+			"--var",
+			`STRIPE_WEBHOOK_SECRET_TEST:${WEBHOOK_SECRET}`,
+			"--var",
+			"STRIPE_SECRET_KEY:sk_test_bench",
+			"--var",
+			`STRIPE_API_BASE:${stub.url}`,
+		];
+		const [real, paused, emptyDev] = await Promise.all([
+			startDev("real", WORKER_DIR, realPort, [...workerVars, "--persist-to", persist], "/api/health"),
+			startDev("paused", PAUSED_DIR, pausedPort, [...workerVars, "--persist-to", persistPaused], "/api/health"),
 			startDev("empty", EMPTY_DIR, emptyPort, ["--persist-to", join(tmp, "state-empty")], "/"),
 		]);
-		progress(`worker on ${real.origin} (pid ${real.pid}), empty worker on ${emptyDev.origin} (pid ${emptyDev.pid})`);
+		progress(
+			`worker on ${real.origin} (pid ${real.pid}), paused worker on ${paused.origin} (pid ${paused.pid}), ` +
+				`empty worker on ${emptyDev.origin} (pid ${emptyDev.pid})`,
+		);
+		/** The paused instance must never provision: its consumer is detached. */
+		const assertPausedIdle = (when: string) => {
+			const completed = countInLog(paused.logFile, "PROVISIONING_COMPLETED");
+			if (completed > 0) {
+				throw new BenchError(
+					`paused worker logged PROVISIONING_COMPLETED ${completed}× ${when}: its provisioning consumer is not detached\n` +
+						`--- last lines of ${paused.logFile}:\n${logTail(paused.logFile)}`,
+				);
+			}
+		};
 
-		// Workload A: one signed checkout.session.completed per real client.
+		// Workload A alone: the webhook on the paused instance, no queue consumer running.
+		const workloadAAlone = await withReloadRetry("workload A alone", paused, async () => {
+			progress(`workload A alone: creating ${N + WARM_UP} clients on the paused worker through POST /api/checkout`);
+			const fresh = await createClients(paused, N + WARM_UP);
+			// Warm the route (JIT, D1 pages) on clients outside the measured set, as the empty worker is warmed.
+			const warm = await runLoad({
+				origin: paused.origin,
+				count: WARM_UP,
+				concurrency: CONCURRENCY,
+				request: (i) => signedWebhook(fresh[N + i] as ClientInfo),
+			});
+			failOn("webhook warm-up (paused worker)", warm, paused);
+			const requests = fresh.slice(0, N).map(signedWebhook);
+			progress(`workload A alone: ${N} webhooks at concurrency ${CONCURRENCY}, provisioning consumer detached`);
+			const before = sampleCpu(paused.pid);
+			const result = await runLoad({
+				origin: paused.origin,
+				count: N,
+				concurrency: CONCURRENCY,
+				keepBodies: true,
+				deadlineMs: 90_000,
+				request: (i) => requests[i] as ReturnType<typeof signedWebhook>,
+			});
+			const after = sampleCpu(paused.pid);
+			failOn("POST /api/webhook/stripe (paused worker)", result, paused);
+			const notFresh = (result.bodies as string[]).filter((b) => !b.includes('"duplicate":false'));
+			if (notFresh.length > 0) throw new BenchError(`webhook answered without duplicate:false, e.g. ${notFresh[0]}`);
+			return { result, before, after };
+		});
+		assertPausedIdle("during workload A alone");
+
+		// Workload A with concurrent provisioning: one signed checkout.session.completed
+		// per real client, while the real instance's queue consumer provisions.
 		const workloadA = await withReloadRetry("workload A", real, async () => {
 			progress(`workload A: creating ${N} clients through POST /api/checkout`);
 			const clients = await createClients(real, N);
 			const requests = clients.map(signedWebhook);
 			const completedBefore = countInLog(real.logFile, "PROVISIONING_COMPLETED");
-			progress(`workload A: ${N} webhooks at concurrency ${CONCURRENCY}`);
+			progress(`workload A: ${N} webhooks at concurrency ${CONCURRENCY}, with concurrent provisioning`);
 			const before = sampleCpu(real.pid);
 			const result = await runLoad({
 				origin: real.origin,
@@ -726,6 +940,13 @@ async function main() {
 		// Workload B: status polls of settled clients.
 		const workloadB = await withReloadRetry("workload B", real, async () => {
 			progress(`workload B: ${POLLS} status polls at concurrency ${CONCURRENCY}`);
+			const warm = await runLoad({
+				origin: real.origin,
+				count: WARM_UP,
+				concurrency: CONCURRENCY,
+				request: (i) => statusPoll(clients[i % clients.length] as ClientInfo),
+			});
+			failOn("status poll warm-up", warm, real);
 			const before = sampleCpu(real.pid);
 			const result = await runLoad({
 				origin: real.origin,
@@ -743,7 +964,7 @@ async function main() {
 		const workloadC = await withReloadRetry("workload C", emptyDev, async () => {
 			progress(`workload C: ${POLLS} GET / on the empty worker at concurrency ${CONCURRENCY}`);
 			const get = () => ({ method: "GET" as const, path: "/" });
-			const warm = await runLoad({ origin: emptyDev.origin, count: 20, concurrency: CONCURRENCY, request: get });
+			const warm = await runLoad({ origin: emptyDev.origin, count: WARM_UP, concurrency: CONCURRENCY, request: get });
 			failOn("empty worker warm-up", warm, emptyDev);
 			const before = sampleCpu(emptyDev.pid);
 			const result = await runLoad({
@@ -765,6 +986,24 @@ async function main() {
 			return webhookToCompleted(real, fresh);
 		});
 
+		assertPausedIdle("by the end of the run");
+		const workloads = {
+			webhookAlone: {
+				...figures(workloadAAlone.result, workloadAAlone.before, workloadAAlone.after, CONCURRENCY),
+				provisioningConsumerQueue: PAUSED_QUEUE,
+			},
+			webhookWithConcurrentProvisioning: figures(workloadA.result, workloadA.before, workloadA.after, CONCURRENCY),
+			webhookWithProvisioning: {
+				clients: N,
+				workerdCpuMsPerClient: (workloadA.provisioned.workerdMs - workloadA.before.workerdMs) / N,
+				allCompletedSeenInLog: workloadA.drained,
+			},
+			statusPoll: figures(workloadB.result, workloadB.before, workloadB.after, CONCURRENCY),
+			emptyWorker: figures(workloadC.result, workloadC.before, workloadC.after, CONCURRENCY),
+		};
+		const bundle = { worker, empty };
+		const coldStart = { runs: STARTUP_RUNS, worker: summarise(startup.worker), empty: summarise(startup.empty) };
+		const targets = evaluateTargets({ bundle, coldStart, workloads, webhookToCompleted: latency });
 		const results = {
 			when: new Date().toISOString(),
 			config: {
@@ -783,25 +1022,17 @@ async function main() {
 				loadavg1mAfter: loadavg()[0] as number,
 			},
 			source,
-			bundle: { worker, empty },
-			coldStart: { runs: STARTUP_RUNS, worker: summarise(startup.worker), empty: summarise(startup.empty) },
-			workloads: {
-				webhook: figures(workloadA.result, workloadA.before, workloadA.after, CONCURRENCY),
-				webhookWithProvisioning: {
-					clients: N,
-					workerdCpuMsPerClient: (workloadA.provisioned.workerdMs - workloadA.before.workerdMs) / N,
-					allCompletedSeenInLog: workloadA.drained,
-				},
-				statusPoll: figures(workloadB.result, workloadB.before, workloadB.after, CONCURRENCY),
-				emptyWorker: figures(workloadC.result, workloadC.before, workloadC.after, CONCURRENCY),
-			},
+			bundle,
+			coldStart,
+			workloads,
 			webhookToCompleted: latency,
+			targets,
 			reloadRetries,
 			stripeStandIn: Object.fromEntries(stub.seen),
 		};
 		writeFileSync(join(RESULTS_DIR, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 		progress(`done; JSON in ${join(RESULTS_DIR, "latest.json")}`);
-		process.stdout.write(`${table(results)}\n`);
+		process.stdout.write(`${table(results)}\n\n${targetsReport(targets)}\n`);
 		const busiest = Math.max(results.machine.loadavg1mBefore, results.machine.loadavg1mAfter);
 		if (busiest > results.machine.cpus) {
 			process.stdout.write(
