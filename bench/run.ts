@@ -408,6 +408,25 @@ function countInLog(file: string, needle: string): number {
 }
 
 /** Polls each client's status (bounded) until every one reports provisioning completed. */
+/** One signed webhook per client at the fixed concurrency, with workerd CPU sampled around it. */
+async function postWebhooks(server: DevServer, clients: ClientInfo[], what: string) {
+	const requests = clients.map(signedWebhook);
+	const before = sampleCpu(server.pid);
+	const result = await runLoad({
+		origin: server.origin,
+		count: requests.length,
+		concurrency: CONCURRENCY,
+		keepBodies: true,
+		deadlineMs: 90_000,
+		request: (i) => requests[i] as ReturnType<typeof signedWebhook>,
+	});
+	const after = sampleCpu(server.pid);
+	failOn(what, result, server);
+	const notFresh = (result.bodies as string[]).filter((b) => !b.includes('"duplicate":false'));
+	if (notFresh.length > 0) throw new BenchError(`webhook answered without duplicate:false, e.g. ${notFresh[0]}`);
+	return { result, before, after };
+}
+
 async function waitAllCompleted(server: DevServer, clients: ClientInfo[], timeoutMs: number): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	let pending = clients;
@@ -887,22 +906,8 @@ async function main() {
 				request: (i) => signedWebhook(fresh[N + i] as ClientInfo),
 			});
 			failOn("webhook warm-up (paused worker)", warm, paused);
-			const requests = fresh.slice(0, N).map(signedWebhook);
 			progress(`workload A alone: ${N} webhooks at concurrency ${CONCURRENCY}, provisioning consumer detached`);
-			const before = sampleCpu(paused.pid);
-			const result = await runLoad({
-				origin: paused.origin,
-				count: N,
-				concurrency: CONCURRENCY,
-				keepBodies: true,
-				deadlineMs: 90_000,
-				request: (i) => requests[i] as ReturnType<typeof signedWebhook>,
-			});
-			const after = sampleCpu(paused.pid);
-			failOn("POST /api/webhook/stripe (paused worker)", result, paused);
-			const notFresh = (result.bodies as string[]).filter((b) => !b.includes('"duplicate":false'));
-			if (notFresh.length > 0) throw new BenchError(`webhook answered without duplicate:false, e.g. ${notFresh[0]}`);
-			return { result, before, after };
+			return postWebhooks(paused, fresh.slice(0, N), "POST /api/webhook/stripe (paused worker)");
 		});
 		assertPausedIdle("during workload A alone");
 
@@ -911,22 +916,9 @@ async function main() {
 		const workloadA = await withReloadRetry("workload A", real, async () => {
 			progress(`workload A: creating ${N} clients through POST /api/checkout`);
 			const clients = await createClients(real, N);
-			const requests = clients.map(signedWebhook);
 			const completedBefore = countInLog(real.logFile, "PROVISIONING_COMPLETED");
 			progress(`workload A: ${N} webhooks at concurrency ${CONCURRENCY}, with concurrent provisioning`);
-			const before = sampleCpu(real.pid);
-			const result = await runLoad({
-				origin: real.origin,
-				count: N,
-				concurrency: CONCURRENCY,
-				keepBodies: true,
-				deadlineMs: 90_000,
-				request: (i) => requests[i] as ReturnType<typeof signedWebhook>,
-			});
-			const after = sampleCpu(real.pid);
-			failOn("POST /api/webhook/stripe", result, real);
-			const notFresh = (result.bodies as string[]).filter((b) => !b.includes('"duplicate":false'));
-			if (notFresh.length > 0) throw new BenchError(`webhook answered without duplicate:false, e.g. ${notFresh[0]}`);
+			const { result, before, after } = await postWebhooks(real, clients, "POST /api/webhook/stripe");
 			// CPU until the queue consumer finished every job, read from the log (no requests).
 			const drained = await waitForLog(real.logFile, "PROVISIONING_COMPLETED", completedBefore + N, 60_000);
 			const provisioned = sampleCpu(real.pid);

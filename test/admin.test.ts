@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { HANDLED_EVENT_TYPES } from "../src/stripe/events";
 import {
 	ADMIN_TOKEN,
 	adminApi,
@@ -18,24 +19,13 @@ import {
 } from "./support/helpers";
 import { TEST_SECRETS } from "./support/test-secrets";
 
-const ALL_EVENTS = [
-	"checkout.session.completed",
-	"checkout.session.async_payment_succeeded",
-	"checkout.session.async_payment_failed",
-	"customer.subscription.created",
-	"customer.subscription.updated",
-	"customer.subscription.deleted",
-	"invoice.paid",
-	"invoice.payment_failed",
-];
-
 function endpoint(over: Record<string, unknown> = {}) {
 	return {
 		id: uniqueId("we_"),
 		object: "webhook_endpoint",
 		url: "http://127.0.0.1:8787/api/webhook/stripe",
 		status: "enabled",
-		enabled_events: ALL_EVENTS,
+		enabled_events: [...HANDLED_EVENT_TYPES],
 		livemode: false,
 		...over,
 	};
