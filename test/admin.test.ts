@@ -119,6 +119,22 @@ describe("health", () => {
 		expect(check(result, "stripe_modes_agree")?.ok).toBe(false);
 	});
 
+	it("fails the APP_URL check for a missing origin or plain http in live mode", async () => {
+		expect(check(await doctor(envWith({ APP_URL: "onboarding.example.com" })), "app_url")).toMatchObject({
+			ok: false,
+			hint: expect.stringContaining("APP_URL must be the site's origin"),
+		});
+		const live = envWith({
+			STRIPE_SECRET_KEY: "sk_live_doctorLive000000000000",
+			STRIPE_WEBHOOK_SECRET_LIVE: "whsec_l",
+			APP_URL: "http://onboarding.example.com",
+		});
+		expect(check(await doctor(live), "app_url")).toMatchObject({
+			ok: false,
+			hint: "APP_URL must be https:// in live mode",
+		});
+	});
+
 	it("fails the key check for a malformed key", async () => {
 		const result = await doctor(envWith({ STRIPE_SECRET_KEY: "pk_test_publishable" }));
 		expect(check(result, "stripe_key")).toMatchObject({ ok: false, hint: expect.stringContaining("sk_test_") });
