@@ -5,6 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureChromium } from "./support/chromium";
 import { type MailProvider, startMailProvider } from "./support/mail-provider";
 import { startWorker, type WorkerServer } from "./support/worker-server";
 
@@ -14,7 +15,9 @@ let worker: WorkerServer;
 let mail: MailProvider;
 let browser: Browser;
 
+// Generous: the first run on a fresh machine installs Chromium from apt.
 beforeAll(async () => {
+	const executablePath = ensureChromium();
 	await mkdir(SHOTS, { recursive: true });
 	mail = await startMailProvider();
 	worker = await startWorker({
@@ -26,7 +29,7 @@ beforeAll(async () => {
 		MAIL_API_BASE: mail.url,
 	});
 	browser = await chromium.launch({
-		executablePath: "/usr/bin/chromium",
+		executablePath,
 		args: [
 			"--headless",
 			"--no-sandbox",
@@ -37,7 +40,7 @@ beforeAll(async () => {
 			"--disable-sync",
 		],
 	});
-});
+}, 600_000);
 
 afterAll(async () => {
 	await browser?.close();
