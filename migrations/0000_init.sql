@@ -10,6 +10,7 @@ CREATE TABLE `clients` (
 	`payment_status` text DEFAULT 'unpaid' NOT NULL,
 	`paid_at` integer,
 	`returned_at` integer,
+	`checkout_open_at` integer,
 	`stripe_customer_id` text,
 	`subscription_id` text,
 	`subscription_status` text,

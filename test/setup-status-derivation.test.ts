@@ -11,6 +11,8 @@ const CHECKOUT = ["open", "complete", "expired"];
 const PAYMENT = ["unpaid", "paid", "no_payment_required", "failed"];
 const SUBSCRIPTION = [null, "incomplete", "active", "trialing", "past_due", "canceled", "unpaid", "incomplete_expired"];
 const RETURNED = [null, 1_700_000_000_000];
+// Stripe said "still open": never, before the customer came back, after.
+const OPEN = [null, 1_699_999_999_000, 1_700_000_004_000];
 const JOB = [null, "PAYMENT_CONFIRMED", "PROVISIONING_STARTED", "WELCOME_EMAIL_SENT", "FAILED"];
 const PASSWORD = [null, 1_700_000_100_000];
 
@@ -19,9 +21,18 @@ function* everyInput(): Generator<SetupStatusInput> {
 		for (const paymentStatus of PAYMENT)
 			for (const subscriptionStatus of SUBSCRIPTION)
 				for (const returnedAt of RETURNED)
-					for (const jobState of JOB)
-						for (const passwordSetAt of PASSWORD)
-							yield { checkoutStatus, paymentStatus, subscriptionStatus, returnedAt, jobState, passwordSetAt };
+					for (const checkoutOpenAt of OPEN)
+						for (const jobState of JOB)
+							for (const passwordSetAt of PASSWORD)
+								yield {
+									checkoutStatus,
+									paymentStatus,
+									subscriptionStatus,
+									returnedAt,
+									checkoutOpenAt,
+									jobState,
+									passwordSetAt,
+								};
 }
 
 /** The rules, stated independently of the implementation's structure. */
@@ -32,7 +43,12 @@ function expected(i: SetupStatusInput) {
 	let payment: string;
 	if (paying || (i.subscriptionStatus === null && paidCheckout)) payment = "paid";
 	else if (i.paymentStatus === "failed" || i.checkoutStatus === "expired" || lapsed) payment = "unpaid";
-	else if (i.returnedAt !== null || i.checkoutStatus === "complete" || i.jobState !== null) payment = "confirming";
+	else if (
+		(i.returnedAt !== null && !(i.checkoutOpenAt !== null && i.checkoutOpenAt >= i.returnedAt)) ||
+		i.checkoutStatus === "complete" ||
+		i.jobState !== null
+	)
+		payment = "confirming";
 	else payment = "unpaid";
 	const provisioning =
 		{ PAYMENT_CONFIRMED: "queued", PROVISIONING_STARTED: "running", WELCOME_EMAIL_SENT: "completed", FAILED: "failed" }[
@@ -57,7 +73,7 @@ describe("setup-status derivation", () => {
 			expect(deriveSetupStatus(input), JSON.stringify(input)).toEqual(expected(input));
 			count++;
 		}
-		expect(count).toBe(3 * 4 * 8 * 2 * 5 * 2);
+		expect(count).toBe(3 * 4 * 8 * 2 * 3 * 5 * 2);
 	});
 
 	it("only ever yields the values the contract names", () => {
@@ -78,15 +94,28 @@ describe("setup-status derivation", () => {
 	});
 
 	it("says confirming only after the customer came back or Stripe reported completion", () => {
-		const base = { checkoutStatus: "open", paymentStatus: "unpaid", subscriptionStatus: null, jobState: null };
+		const base = {
+			checkoutStatus: "open",
+			paymentStatus: "unpaid",
+			subscriptionStatus: null,
+			checkoutOpenAt: null,
+			jobState: null,
+		};
 		expect(paymentState({ ...base, returnedAt: null })).toBe("unpaid");
 		expect(paymentState({ ...base, returnedAt: 1 })).toBe("confirming");
 		expect(paymentState({ ...base, checkoutStatus: "complete", returnedAt: null })).toBe("confirming");
 		expect(paymentState({ ...base, checkoutStatus: "expired", returnedAt: 1 })).toBe("unpaid");
+		expect(paymentState({ ...base, returnedAt: 1, checkoutOpenAt: 5 })).toBe("unpaid");
 	});
 
 	it("requires an active or trialing subscription once one is known", () => {
-		const base = { checkoutStatus: "complete", paymentStatus: "paid", returnedAt: 1, jobState: null };
+		const base = {
+			checkoutStatus: "complete",
+			paymentStatus: "paid",
+			returnedAt: 1,
+			checkoutOpenAt: null,
+			jobState: null,
+		};
 		expect(paymentState({ ...base, subscriptionStatus: "active" })).toBe("paid");
 		expect(paymentState({ ...base, subscriptionStatus: "trialing" })).toBe("paid");
 		expect(paymentState({ ...base, subscriptionStatus: "incomplete" })).toBe("confirming");
@@ -108,6 +137,7 @@ describe("setup-status derivation", () => {
 				paymentStatus: "unpaid",
 				subscriptionStatus: null,
 				returnedAt: 1,
+				checkoutOpenAt: null,
 				jobState: null,
 				passwordSetAt: null,
 				...over,

@@ -66,9 +66,30 @@ describe("webhook late or lost", () => {
 		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
 	});
 
+	it("says unpaid with next action pay when Stripe reports the session still open", async () => {
+		const stripe = isolatedStripe();
+		const client = await createClient({}, stripe.env);
+		const start = Date.now();
+		vi.setSystemTime(start);
+		expect((await setupStatus(client, stripe.env)).body).toMatchObject({ payment_state: "confirming" });
+		vi.setSystemTime(start + 4_000);
+		expect((await setupStatus(client, stripe.env)).body).toMatchObject({ payment_state: "unpaid", next_action: "pay" });
+		// It stays so on later polls; a payment that does arrive still wins.
+		vi.setSystemTime(start + 5_000);
+		expect((await setupStatus(client, stripe.env)).body).toMatchObject({ payment_state: "unpaid" });
+		await postWebhook(payloadOf(checkoutCompleted(client)), { env: stripe.env });
+		expect((await setupStatus(client, stripe.env)).body).toMatchObject({ payment_state: "paid" });
+	});
+
 	it("asks Stripe at most once per interval however often the page polls", async () => {
 		const stripe = isolatedStripe();
 		const client = await createClient({}, stripe.env);
+		// Completed with an asynchronous payment still pending: "confirming" for a while.
+		await standInControl("session", {
+			key: stripe.key,
+			id: client.sessionId,
+			patch: checkoutSessionObject(client, { payment_status: "unpaid" }),
+		});
 		const start = Date.now();
 		vi.setSystemTime(start);
 		await setupStatus(client, stripe.env);

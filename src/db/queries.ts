@@ -71,6 +71,7 @@ export interface StatusRow {
 	paymentStatus: string;
 	subscriptionStatus: string | null;
 	returnedAt: number | null;
+	checkoutOpenAt: number | null;
 	stripeCheckedAt: number | null;
 	clientUpdatedAt: number;
 	jobState: string | null;
@@ -82,7 +83,7 @@ export interface StatusRow {
 // second, and drizzle's query building and row mapping measurably add to it.
 const STATUS_SQL = `select c.id as clientId, c.crn, c.checkout_session_id as checkoutSessionId,
 	c.checkout_status as checkoutStatus, c.payment_status as paymentStatus,
-	c.subscription_status as subscriptionStatus, c.returned_at as returnedAt,
+	c.subscription_status as subscriptionStatus, c.returned_at as returnedAt, c.checkout_open_at as checkoutOpenAt,
 	c.stripe_checked_at as stripeCheckedAt, c.updated_at as clientUpdatedAt,
 	j.state as jobState, j.updated_at as jobUpdatedAt, u.password_set_at as passwordSetAt
 from clients c
@@ -100,6 +101,10 @@ export async function markReturned(db: Db, clientId: string, now: number) {
 		.update(clients)
 		.set({ returnedAt: now })
 		.where(and(eq(clients.id, clientId), isNull(clients.returnedAt)));
+}
+
+export async function markCheckoutOpen(db: Db, clientId: string, now: number) {
+	await db.update(clients).set({ checkoutOpenAt: now }).where(eq(clients.id, clientId));
 }
 
 /**

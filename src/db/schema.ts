@@ -21,6 +21,8 @@ export const clients = sqliteTable(
 		paidAt: integer("paid_at"),
 		/** First time the customer's browser asked for the status after Checkout. */
 		returnedAt: integer("returned_at"),
+		/** Last time Stripe said the session is still open: the customer did not finish Checkout. */
+		checkoutOpenAt: integer("checkout_open_at"),
 		stripeCustomerId: text("stripe_customer_id"),
 		subscriptionId: text("subscription_id"),
 		subscriptionStatus: text("subscription_status"),

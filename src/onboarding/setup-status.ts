@@ -11,6 +11,8 @@ export interface SetupStatusInput {
 	paymentStatus: string;
 	subscriptionStatus: string | null;
 	returnedAt: number | null;
+	/** Stripe said the session is still open at this time. */
+	checkoutOpenAt: number | null;
 	jobState: string | null;
 	passwordSetAt: number | null;
 }
@@ -32,7 +34,10 @@ export function paymentState(input: Omit<SetupStatusInput, "passwordSetAt">): Pa
 	if (input.paymentStatus === "failed" || input.checkoutStatus === "expired") return "unpaid";
 	if (sub !== null && LAPSED_SUBSCRIPTION.has(sub)) return "unpaid";
 	// Back from Checkout (or Stripe told us it completed) but no confirmation stored yet.
-	const cameBack = input.returnedAt !== null || input.checkoutStatus === "complete" || input.jobState !== null;
+	// Stripe saying the session is still open after that means they never finished it.
+	const leftCheckout =
+		input.returnedAt !== null && (input.checkoutOpenAt === null || input.checkoutOpenAt < input.returnedAt);
+	const cameBack = leftCheckout || input.checkoutStatus === "complete" || input.jobState !== null;
 	return cameBack ? "confirming" : "unpaid";
 }
 

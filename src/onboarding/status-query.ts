@@ -2,7 +2,14 @@
 // "confirming" for more than a few seconds it asks Stripe (at most once per
 // interval per client, claimed in D1) and runs the webhook's own payment path.
 import { sha256Hex } from "../crypto";
-import { claimStripeCheck, type Db, markReturned, type StatusRow, statusRowByTokenHash } from "../db/queries";
+import {
+	claimStripeCheck,
+	type Db,
+	markCheckoutOpen,
+	markReturned,
+	type StatusRow,
+	statusRowByTokenHash,
+} from "../db/queries";
 import { errorMessage, log } from "../log";
 import type { StripeApi } from "../stripe/api";
 import type { ProvisioningQueue } from "./provisioning-message";
@@ -61,6 +68,11 @@ export async function readOnboardingStatus(deps: StatusQueryDeps, token: string)
 	) {
 		try {
 			const session = await deps.stripe.retrieveCheckoutSession(sessionId);
+			if (session.status === "open") {
+				// Not paid, not abandoned for good: the page offers to pay again.
+				await markCheckoutOpen(db, row.clientId, now);
+				return view({ ...row, checkoutOpenAt: now });
+			}
 			const outcome = await applyCheckoutSessionFromStripe(deps, session, "sync");
 			if (outcome?.status === "applied") {
 				log("PAYMENT_CONFIRMED_BY_SYNC", {

@@ -80,7 +80,7 @@ portalRoutes.get("/portal/me", async (c) => {
 		plan_code: user.planCode,
 		plan_name: plan?.name ?? user.planCode,
 		subscription_status: user.subscriptionStatus,
-		payment_state: paymentState({ ...user, returnedAt: null, jobState: "WELCOME_EMAIL_SENT" }),
+		payment_state: paymentState({ ...user, returnedAt: null, checkoutOpenAt: null, jobState: "WELCOME_EMAIL_SENT" }),
 	});
 });
 
