@@ -2,7 +2,13 @@ import { createExecutionContext, createScheduledController } from "cloudflare:te
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { MAX_REQUEUES_PER_JOB, planRequeue, STUCK_AFTER_MS, type StuckJob } from "../src/onboarding/reconcile";
+import {
+	MAX_REQUEUES_PER_JOB,
+	planRequeue,
+	RETRYING_STUCK_AFTER_MS,
+	STUCK_AFTER_MS,
+	type StuckJob,
+} from "../src/onboarding/reconcile";
 import {
 	captureLogs,
 	checkoutSessionObject,
@@ -37,6 +43,7 @@ describe("reconciliation plan", () => {
 		clientId: "c",
 		state: "PAYMENT_CONFIRMED",
 		requeues: 0,
+		lastError: null,
 		updatedAt: 0,
 		...over,
 	});
@@ -49,6 +56,13 @@ describe("reconciliation plan", () => {
 		);
 		expect(plan.requeue.map((j) => j.id)).toEqual(["old"]);
 		expect(plan.fail).toEqual([]);
+	});
+
+	it("leaves a job the queue is retrying alone until its whole retry window has passed", () => {
+		const now = 100 * STUCK_AFTER_MS;
+		const retrying = { state: "PROVISIONING_STARTED", lastError: "mail provider answered 500" };
+		expect(planRequeue([job({ ...retrying, updatedAt: now - STUCK_AFTER_MS - 1 })], now).requeue).toEqual([]);
+		expect(planRequeue([job({ ...retrying, updatedAt: now - RETRYING_STUCK_AFTER_MS })], now).requeue).toHaveLength(1);
 	});
 
 	it("fails a job that was re-enqueued too often instead of looping forever", () => {

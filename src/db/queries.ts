@@ -303,10 +303,6 @@ export async function recentSyncConfirmations(db: Db, since: number): Promise<nu
 
 // ---- jobs ----------------------------------------------------------------
 
-export function findJob(db: Db, jobId: string) {
-	return db.select().from(jobs).where(eq(jobs.id, jobId)).get();
-}
-
 export function findJobByClient(db: Db, clientId: string) {
 	return db.select().from(jobs).where(eq(jobs.clientId, clientId)).get();
 }
@@ -363,6 +359,7 @@ export function stuckJobs(db: Db, olderThan: number, limit: number) {
 			clientId: jobs.clientId,
 			state: jobs.state,
 			requeues: jobs.requeues,
+			lastError: jobs.lastError,
 			updatedAt: jobs.updatedAt,
 		})
 		.from(jobs)
@@ -418,11 +415,14 @@ export async function sessionsWithJobs(db: Db, sessionIds: string[]): Promise<Se
 
 /** One portal user per client; a second attempt finds the first. */
 export async function ensureUser(db: Db, user: { id: string; clientId: string; email: string }, now: number) {
-	await db
-		.insert(users)
-		.values({ ...user, createdAt: now })
-		.onConflictDoNothing({ target: users.clientId });
-	return db.select().from(users).where(eq(users.clientId, user.clientId)).get();
+	const [, found] = await db.batch([
+		db
+			.insert(users)
+			.values({ ...user, createdAt: now })
+			.onConflictDoNothing({ target: users.clientId }),
+		db.select().from(users).where(eq(users.clientId, user.clientId)),
+	]);
+	return found[0];
 }
 
 export function findUserByEmail(db: Db, email: string) {

@@ -9,6 +9,11 @@ import { applyCheckoutSessionFromStripe } from "./stripe-sync";
 
 /** A job untouched this long lost its message or its consumer. */
 export const STUCK_AFTER_MS = 2 * 60_000;
+/**
+ * A job whose last attempt failed is being retried by the queue (backoff up to
+ * 405 s, then the dead-letter queue): only past the whole retry window is it lost.
+ */
+export const RETRYING_STUCK_AFTER_MS = 15 * 60_000;
 export const MAX_REQUEUES_PER_RUN = 50;
 /** After this many re-enqueues a job is failed for an operator instead of looping. */
 export const MAX_REQUEUES_PER_JOB = 10;
@@ -24,6 +29,7 @@ export interface StuckJob {
 	clientId: string;
 	state: string;
 	requeues: number;
+	lastError: string | null;
 	updatedAt: number;
 }
 
@@ -35,7 +41,7 @@ export interface RequeuePlan {
 export function planRequeue(stuck: readonly StuckJob[], now: number): RequeuePlan {
 	const plan: RequeuePlan = { requeue: [], fail: [] };
 	for (const job of stuck) {
-		if (now - job.updatedAt < STUCK_AFTER_MS) continue;
+		if (now - job.updatedAt < (job.lastError ? RETRYING_STUCK_AFTER_MS : STUCK_AFTER_MS)) continue;
 		(job.requeues >= MAX_REQUEUES_PER_JOB ? plan.fail : plan.requeue).push(job);
 	}
 	return plan;
