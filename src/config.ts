@@ -120,9 +120,10 @@ export function parseConfig(env: Env): Config {
 		const other = mode === "live" ? test : live;
 		problems.push({
 			name: "webhook_secret",
-			hint: other
-				? `STRIPE_SECRET_KEY is a ${mode} key but only ${mode === "live" ? "STRIPE_WEBHOOK_SECRET_TEST" : "STRIPE_WEBHOOK_SECRET_LIVE"} is set: set ${expected}`
-				: `no webhook secret for ${mode} mode: wrangler secret put ${expected} (the whsec_… of the Stripe endpoint)`,
+			hint:
+				other && mode !== "unconfigured"
+					? `STRIPE_SECRET_KEY is a ${mode} key but only ${mode === "live" ? "STRIPE_WEBHOOK_SECRET_TEST" : "STRIPE_WEBHOOK_SECRET_LIVE"} is set: set ${expected}`
+					: `no webhook secret for ${mode} mode: wrangler secret put ${expected} (the whsec_… of the Stripe endpoint)`,
 		});
 	} else if (webhookSecrets.some((s) => !s.startsWith("whsec_"))) {
 		problems.push({
