@@ -2,7 +2,9 @@
 // the development checkout, the onboarding page's states in order, set
 // password, login, dashboard. Screenshots of every screen at phone and desktop
 // widths go to screenshots/ (git-ignored).
+import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { promisify } from "node:util";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureChromium } from "./support/chromium";
@@ -11,6 +13,7 @@ import { startWorker, type WorkerServer } from "./support/worker-server";
 
 const SHOTS = "screenshots";
 const SUPPORT = "help@onboarding.test";
+const DOCTOR_TOKEN = "e2e-admin-token-0123456789";
 let worker: WorkerServer;
 let mail: MailProvider;
 let browser: Browser;
@@ -27,6 +30,7 @@ beforeAll(async () => {
 		MAIL_TRANSPORT: "resend",
 		MAIL_API_KEY: "re_e2e_key",
 		MAIL_API_BASE: mail.url,
+		ADMIN_TOKEN: DOCTOR_TOKEN,
 	});
 	browser = await chromium.launch({
 		executablePath,
@@ -297,6 +301,32 @@ describe("customer journey in a browser", () => {
 			expect(response.headers.get("referrer-policy")).toBe("no-referrer");
 			expect(response.headers.get("cache-control")).toBe("no-store");
 		}
+	});
+
+	it("npm run doctor reads the running worker's checks and fails on the missing Stripe key", async () => {
+		const run = promisify(execFile);
+		const doctor = (token: string) =>
+			run(process.execPath, [
+				"--experimental-strip-types",
+				"--no-warnings",
+				"scripts/doctor.ts",
+				"--url",
+				worker.url,
+				"--token",
+				token,
+			]).then(
+				(r) => ({ code: 0, stdout: r.stdout }),
+				(e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+			);
+		const report = await doctor(DOCTOR_TOKEN);
+		expect(report.code).toBe(1);
+		expect(report.stdout).toMatch(
+			/FAIL\s+stripe_key\s+STRIPE_SECRET_KEY is not set: the development checkout stand-in is active/,
+		);
+		expect(report.stdout).toMatch(/ok\s+database\s+D1 reachable and migrated/);
+		expect(report.stdout).toMatch(/ok\s+queue/);
+		expect(report.stdout).not.toContain(DOCTOR_TOKEN);
+		expect((await doctor("wrong-token")).code).toBe(1);
 	});
 
 	it("says an unknown onboarding link is not valid", async () => {
