@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PBKDF2_ITERATIONS } from "../src/onboarding/accounts";
+import { PBKDF2_ITERATIONS, passwordProblem } from "../src/onboarding/accounts";
 import {
 	api,
 	captureLogs,
@@ -63,6 +63,16 @@ describe("set password", () => {
 		expect((await setupStatus(client)).body).toMatchObject({ password_state: "set", next_action: "go_to_dashboard" });
 		expect(logs.lines.join("\n")).not.toContain(PASSWORD);
 		expect(logs.lines.join("\n")).not.toContain(token);
+	});
+
+	it("bans the email in the password, but not every letter of a short local part", () => {
+		expect(passwordProblem("my ada@example.com pass", "ada@example.com")).toBe(
+			"Do not use your email address in the password.",
+		);
+		expect(passwordProblem("grace-hopper-2026", "grace@example.com")).toBe(
+			"Do not use your email address in the password.",
+		);
+		expect(passwordProblem("a long and unusual passphrase", "a@example.com")).toBeNull();
 	});
 
 	it("refuses a second use of the token with 400 token_used", async () => {

@@ -24,7 +24,10 @@ export function passwordProblem(password: string, email: string): string | null 
 	if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
 	if (password.length > 256) return "Use at most 256 characters.";
 	if (new Set(password).size < 4) return "Use a less repetitive password.";
-	if (password.toLowerCase().includes(email.toLowerCase().split("@")[0] ?? "\u0000")) {
+	// The local part only when it is long enough to mean something ("a@…" must not ban every "a").
+	const local = email.toLowerCase().split("@")[0] ?? "";
+	const lower = password.toLowerCase();
+	if (lower.includes(email.toLowerCase()) || (local.length >= 4 && lower.includes(local))) {
 		return "Do not use your email address in the password.";
 	}
 	return null;
