@@ -25,6 +25,8 @@ const API_SECURITY_HEADERS = {
 	"Referrer-Policy": "no-referrer",
 	// HSTS only means something over https; browsers ignore it on http.
 	"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+	// Answers carry tokens, sessions and customer state; a route that can be cached says so itself.
+	"Cache-Control": "no-store",
 };
 
 app.use("*", async (c, next) => {

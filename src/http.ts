@@ -25,9 +25,3 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
 		return null;
 	}
 }
-
-/** Pages and responses that carry a token: never cached, never leaked through Referer. */
-export function noStoreNoReferrer(c: Context) {
-	c.header("Cache-Control", "no-store");
-	c.header("Referrer-Policy", "no-referrer");
-}

@@ -19,7 +19,10 @@ describe("security headers", () => {
 			expect(response.headers.get("x-content-type-options")).toBe("nosniff");
 			expect(response.headers.get("referrer-policy")).toBe("no-referrer");
 			expect(response.headers.get("strict-transport-security")).toContain("max-age=");
+			expect(response.headers.get("cache-control")).toBe("no-store");
 		}
+		// The plan list is the one answer worth caching.
+		expect((await api("/api/plans")).headers.get("cache-control")).toBe("public, max-age=60");
 	});
 
 	it("answers unknown routes with a JSON 404", async () => {

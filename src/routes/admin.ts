@@ -27,7 +27,6 @@ import { changeFromEvent, parseEventEnvelope, type StripeEventEnvelope } from ".
 export const adminRoutes = new Hono<AppEnv>();
 
 const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-	c.header("Cache-Control", "no-store");
 	const expected = getConfig(c.env).adminToken;
 	if (!expected) return jsonError(c, 503, "admin_disabled", "ADMIN_TOKEN is not set: wrangler secret put ADMIN_TOKEN");
 	const header = c.req.header("authorization") ?? "";

@@ -8,6 +8,5 @@ export const healthRoutes = new Hono<AppEnv>();
 
 healthRoutes.get("/health", (c) => {
 	const config = getConfig(c.env);
-	c.header("Cache-Control", "no-store");
 	return c.json({ ok: config.problems.length === 0 && config.mode !== "unconfigured", mode: config.mode });
 });

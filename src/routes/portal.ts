@@ -5,7 +5,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { getConfig } from "../config";
 import { database } from "../db/queries";
-import { type AppContext, type AppEnv, jsonError, noStoreNoReferrer, readJsonObject } from "../http";
+import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../http";
 import { log } from "../log";
 import { login, logout, sessionUser, setPasswordWithToken } from "../onboarding/accounts";
 import { paymentState } from "../onboarding/setup-status";
@@ -21,7 +21,6 @@ export const portalRoutes = new Hono<AppEnv>();
 portalRoutes.use("/portal/*", csrf());
 
 portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) => {
-	noStoreNoReferrer(c);
 	const body = await readJsonObject(c);
 	const token = typeof body?.token === "string" ? body.token : "";
 	const password = typeof body?.password === "string" ? body.password : "";
@@ -69,7 +68,6 @@ async function currentUser(c: AppContext) {
 }
 
 portalRoutes.get("/portal/me", async (c) => {
-	c.header("Cache-Control", "no-store");
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
 	const plan = getConfig(c.env).plans.get(user.planCode);

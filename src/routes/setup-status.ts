@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { getConfig } from "../config";
 import { isTokenShaped } from "../crypto";
 import { database } from "../db/queries";
-import { type AppEnv, jsonError, noStoreNoReferrer } from "../http";
+import { type AppEnv, jsonError } from "../http";
 import type { ProvisioningQueue } from "../onboarding/provisioning-message";
 import { readOnboardingStatus } from "../onboarding/status-query";
 import { overLimit, tooManyRequests } from "../rate-limit";
@@ -14,7 +14,6 @@ import { stripeFor } from "../stripe/client";
 export const setupStatusRoutes = new Hono<AppEnv>();
 
 setupStatusRoutes.get("/portal/setup-status", async (c) => {
-	noStoreNoReferrer(c);
 	const token = c.req.query("t");
 	const config = getConfig(c.env);
 	const status = isTokenShaped(token)
