@@ -6,7 +6,8 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getConfig } from "../config";
 import { database, findClientBySessionId, listOutbox } from "../db/queries";
-import { type AppEnv, jsonError } from "../http";
+import { type AppEnv, jsonError, readJsonObject } from "../http";
+import { STRIPE_API_VERSION } from "../stripe/api";
 import { signStripePayload } from "../stripe/signature";
 import { webhookRoutes } from "./stripe-webhook";
 
@@ -14,7 +15,6 @@ export const devRoutes = new Hono<AppEnv>();
 
 const devOnly = createMiddleware<AppEnv>(async (c, next) => {
 	if (!getConfig(c.env).devTools) return jsonError(c, 404, "not_found", "No such route.");
-	c.header("Cache-Control", "no-store");
 	await next();
 });
 
@@ -47,18 +47,19 @@ devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
 	const config = getConfig(c.env);
 	const client = await findClientBySessionId(database(c.env.DB), c.req.param("id"));
 	if (!client?.checkoutSessionId) return jsonError(c, 404, "not_found", "No such checkout session.");
-	const body = (await c.req.json().catch(() => ({}))) as { success_url?: unknown };
-	const success = typeof body.success_url === "string" ? body.success_url : "";
+	const body = await readJsonObject(c);
+	const success = typeof body?.success_url === "string" ? body.success_url : "";
 	// Only ever back to our own onboarding page: no open redirect.
 	const redirect = success.startsWith(`${config.appUrl}/onboarding?t=`) ? success : `${config.appUrl}/`;
 
 	const now = Math.floor(Date.now() / 1000);
+	const eventId = () => `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
 	const short = client.id.replace(/-/g, "").slice(0, 14);
 	const metadata = { client_id: client.id, plan_code: client.planCode, customer_reference: client.crn };
 	const event = {
-		id: `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`,
+		id: eventId(),
 		object: "event",
-		api_version: "2026-10-28.endive",
+		api_version: STRIPE_API_VERSION,
 		created: now,
 		livemode: false,
 		pending_webhooks: 1,
@@ -91,7 +92,7 @@ devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
 	// What Stripe sends for a paid subscription checkout: the session, then the subscription.
 	const subscription = {
 		...event,
-		id: `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`,
+		id: eventId(),
 		type: "customer.subscription.created",
 		data: {
 			object: {
