@@ -47,19 +47,18 @@ export function stripeKeyCheck(config: Config): Check {
 export function modeAgreementCheck(config: Config, env: DoctorDeps["env"]): Check {
 	const name = "stripe_modes_agree";
 	const has = (v: unknown) => typeof v === "string" && v.trim() !== "";
-	if (config.mode === "test" && has(env.STRIPE_WEBHOOK_SECRET_LIVE) && !has(env.STRIPE_WEBHOOK_SECRET_TEST)) {
-		return {
-			name,
-			ok: false,
-			hint: `STRIPE_SECRET_KEY is a test key but STRIPE_WEBHOOK_SECRET_LIVE is set and STRIPE_WEBHOOK_SECRET_TEST is not: test events will be verified with ${config.webhookSecretSource ?? "no secret"}`,
-		};
-	}
-	if (config.mode === "live" && has(env.STRIPE_WEBHOOK_SECRET_TEST) && !has(env.STRIPE_WEBHOOK_SECRET_LIVE)) {
-		return {
-			name,
-			ok: false,
-			hint: `STRIPE_SECRET_KEY is a live key but STRIPE_WEBHOOK_SECRET_TEST is set and STRIPE_WEBHOOK_SECRET_LIVE is not: live events will be verified with ${config.webhookSecretSource ?? "no secret"}`,
-		};
+	if (config.mode !== "unconfigured") {
+		const [own, other] =
+			config.mode === "live"
+				? (["STRIPE_WEBHOOK_SECRET_LIVE", "STRIPE_WEBHOOK_SECRET_TEST"] as const)
+				: (["STRIPE_WEBHOOK_SECRET_TEST", "STRIPE_WEBHOOK_SECRET_LIVE"] as const);
+		if (has(env[other]) && !has(env[own])) {
+			return {
+				name,
+				ok: false,
+				hint: `STRIPE_SECRET_KEY is a ${config.mode} key but ${other} is set and ${own} is not: ${config.mode} events will be verified with ${config.webhookSecretSource ?? "no secret"}`,
+			};
+		}
 	}
 	return {
 		name,

@@ -22,8 +22,6 @@ export const HANDLED_EVENT_TYPES = [
 	"invoice.payment_failed",
 ] as const;
 
-export type HandledEventType = (typeof HANDLED_EVENT_TYPES)[number];
-
 export type CheckoutPaymentStatus = "paid" | "unpaid" | "no_payment_required" | "failed";
 
 /** What one event (or one Checkout Session read from Stripe) says about a client. */
@@ -62,10 +60,6 @@ export function parseEventEnvelope(text: string): StripeEventEnvelope | null {
 		return null;
 	}
 	return e as unknown as StripeEventEnvelope;
-}
-
-export function isHandled(type: string): type is HandledEventType {
-	return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
 }
 
 function idOf(ref: unknown): string | undefined {
