@@ -137,6 +137,40 @@ describe("webhook processing", () => {
 		expect(await jobOf(client.clientId)).toBeNull();
 	});
 
+	it("never lets an older invoice event overwrite a newer one", async () => {
+		const client = await createClient();
+		const t = nowSeconds();
+		await postWebhook(payloadOf(invoiceEvent("invoice.paid", client, { created: t + 10 })));
+		await postWebhook(payloadOf(invoiceEvent("invoice.payment_failed", client, { created: t })));
+		const row = await env.DB.prepare("select invoice_status, invoice_event_at from clients where id = ?")
+			.bind(client.clientId)
+			.first();
+		expect(row).toMatchObject({ invoice_status: "paid", invoice_event_at: t + 10 });
+	});
+
+	it("settles a checkout that needed no payment and keeps the first paid time", async () => {
+		const client = await createClient();
+		await postWebhook(payloadOf(checkoutCompleted(client, { payment_status: "no_payment_required" })));
+		const first = await env.DB.prepare(
+			"select payment_status, paid_at, checkout_status, stripe_customer_id, subscription_id from clients where id = ?",
+		)
+			.bind(client.clientId)
+			.first<{ paid_at: number }>();
+		expect(first).toMatchObject({
+			payment_status: "no_payment_required",
+			checkout_status: "complete",
+			stripe_customer_id: expect.stringMatching(/^cus_/),
+			subscription_id: expect.stringMatching(/^sub_/),
+		});
+		expect(first?.paid_at).toBeGreaterThan(0);
+		await postWebhook(payloadOf(subscriptionEvent("customer.subscription.created", client, "active")));
+		const after = await env.DB.prepare("select payment_status, paid_at from clients where id = ?")
+			.bind(client.clientId)
+			.first();
+		expect(after).toMatchObject({ payment_status: "no_payment_required", paid_at: first?.paid_at });
+		expect(await jobOf(client.clientId)).not.toBeNull();
+	});
+
 	it("answers 200 and logs an ignored event type, recording it once", async () => {
 		const event = envelope("customer.created", { id: "cus_x", object: "customer" });
 		const logs = captureLogs();

@@ -1,8 +1,9 @@
-// Named queries: the only module that speaks drizzle. Each function is one
-// round trip (a statement or one `DB.batch`, which D1 runs as a transaction).
+// Named queries: the only module that speaks SQL. Each function is one round
+// trip (a statement or one `DB.batch`, which D1 runs as a transaction). drizzle
+// builds most of them; the two hot paths (the webhook's payment batch, the
+// status read) are written out, so no query is built per request.
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import type { PaymentChange } from "../stripe/events";
 import * as schema from "./schema";
 import { clients, jobs, outbox, passwordTokens, sessions, users, webhookEvents } from "./schema";
@@ -17,12 +18,6 @@ export function database(d1: D1Database): Db {
 		dbs.set(d1, db);
 	}
 	return db;
-}
-
-/** A drizzle-built statement as a D1 statement, for batches that mix in raw SQL. */
-function d1Statement(db: Db, query: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
-	const { sql: text, params } = query.toSQL();
-	return db.$client.prepare(text).bind(...params);
 }
 
 export type JobState = "PAYMENT_CONFIRMED" | "PROVISIONING_STARTED" | "WELCOME_EMAIL_SENT" | "FAILED";
@@ -140,11 +135,51 @@ export interface PaymentBatchResult {
 	job?: { id: string; state: JobState; created: boolean };
 }
 
-/**
- * Records the event and applies what it says, atomically. Every statement after
- * the ledger insert is guarded by the ledger row carrying this request's nonce,
- * so a duplicate delivery (even a concurrent one) changes nothing.
- */
+// The webhook's hot path, written out once: three fixed statements in one
+// batch (one transaction), no query building per request. Each statement after
+// the ledger insert runs only if the ledger row carries this delivery's nonce,
+// so a duplicate delivery (even a concurrent one) changes nothing.
+const LEDGER_INSERT_SQL = `insert into webhook_events (id, type, livemode, event_created, client_id, nonce, received_at)
+values (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+on conflict (id) do nothing
+returning id`;
+
+// Every change to the client in one UPDATE; a null parameter means "this event
+// says nothing about it". SQLite evaluates each right-hand side against the old
+// row, so the guards see stored values: a completed session never goes back to
+// open, paid never goes back to unpaid, and since Stripe does not order
+// deliveries a subscription or invoice status older than the stored one is ignored.
+const CLIENT_UPDATE_SQL = `update clients set
+	checkout_session_id = coalesce(checkout_session_id, ?2),
+	stripe_customer_id = coalesce(?3, stripe_customer_id),
+	subscription_id = coalesce(subscription_id, ?4),
+	checkout_status = case when ?5 is null or checkout_status = 'complete' then checkout_status else ?5 end,
+	payment_status = case
+		when ?7 is not null then case when payment_status in ('paid', 'no_payment_required') then payment_status else ?7 end
+		when ?6 is not null then case when payment_status = 'paid' then 'paid' else ?6 end
+		else payment_status end,
+	paid_at = case when ?7 is not null then coalesce(paid_at, ?1) else paid_at end,
+	subscription_status = case when ?8 is not null and (subscription_event_at is null or subscription_event_at <= ?9)
+		then ?8 else subscription_status end,
+	subscription_event_at = case when ?8 is not null and (subscription_event_at is null or subscription_event_at <= ?9)
+		then ?9 else subscription_event_at end,
+	invoice_status = case when ?10 is not null and (invoice_event_at is null or invoice_event_at <= ?11)
+		then ?10 else invoice_status end,
+	invoice_event_at = case when ?10 is not null and (invoice_event_at is null or invoice_event_at <= ?11)
+		then ?11 else invoice_event_at end,
+	updated_at = ?1
+where id = ?12 and exists (select 1 from webhook_events where id = ?13 and nonce = ?14)
+returning id`;
+
+// One job per client (unique index), created only if the client exists and
+// this delivery won the ledger. The no-op upsert returns the existing job otherwise.
+const JOB_UPSERT_SQL = `insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
+select ?1, id, 'PAYMENT_CONFIRMED', 0, ?2, ?3, 0, ?4, ?4 from clients
+where id = ?5 and exists (select 1 from webhook_events where id = ?6 and nonce = ?7)
+on conflict (client_id) do update set client_id = excluded.client_id
+returning id, state`;
+
+/** Records the event and applies what it says, atomically, in one D1 batch. */
 export async function applyPaymentBatch(
 	db: Db,
 	ledger: LedgerEntry,
@@ -153,85 +188,42 @@ export async function applyPaymentBatch(
 	newJob: { id: string; source: string },
 	now: number,
 ): Promise<PaymentBatchResult> {
-	const won = sql`exists (select 1 from ${webhookEvents} where ${webhookEvents.id} = ${ledger.eventId} and ${webhookEvents.nonce} = ${ledger.nonce})`;
-
-	const ledgerInsert = db
-		.insert(webhookEvents)
-		.values({
-			id: ledger.eventId,
-			type: ledger.type,
-			livemode: ledger.livemode,
-			eventCreated: ledger.eventCreated,
-			clientId,
-			nonce: ledger.nonce,
-			receivedAt: now,
-		})
-		.onConflictDoNothing()
-		.returning({ id: webhookEvents.id });
-
-	// Every change to the client in one UPDATE; SQLite evaluates each right-hand
-	// side against the old row, so the ordering guards below see stored values.
-	const set: SQLiteUpdateSetSource<typeof clients> = {
-		checkoutSessionId: sql`coalesce(${clients.checkoutSessionId}, ${change.checkoutSessionId ?? null})`,
-		stripeCustomerId: sql`coalesce(${change.customerId ?? null}, ${clients.stripeCustomerId})`,
-		subscriptionId: sql`coalesce(${clients.subscriptionId}, ${change.subscriptionId ?? null})`,
-		updatedAt: now,
-	};
-	if (change.checkout) {
-		// A completed session never goes back to open; paid never goes back to unpaid.
-		set.checkoutStatus = sql`case when ${clients.checkoutStatus} = 'complete' then 'complete' else ${change.checkout.status} end`;
-		set.paymentStatus = sql`case when ${clients.paymentStatus} = 'paid' then 'paid' else ${change.checkout.paymentStatus} end`;
-	}
-	if (change.confirmsPayment) {
-		const settled = change.checkout?.paymentStatus === "no_payment_required" ? "no_payment_required" : "paid";
-		set.paymentStatus = sql`case when ${clients.paymentStatus} in ('paid', 'no_payment_required') then ${clients.paymentStatus} else ${settled} end`;
-		set.paidAt = sql`coalesce(${clients.paidAt}, ${now})`;
-	}
-	if (change.subscription) {
-		// Stripe does not order deliveries: apply only if not older than what we hold.
-		const { status, eventAt } = change.subscription;
-		const newer = sql`(${clients.subscriptionEventAt} is null or ${clients.subscriptionEventAt} <= ${eventAt})`;
-		set.subscriptionStatus = sql`case when ${newer} then ${status} else ${clients.subscriptionStatus} end`;
-		set.subscriptionEventAt = sql`case when ${newer} then ${eventAt} else ${clients.subscriptionEventAt} end`;
-	}
-	if (change.invoice) {
-		const { status, eventAt } = change.invoice;
-		const newer = sql`(${clients.invoiceEventAt} is null or ${clients.invoiceEventAt} <= ${eventAt})`;
-		set.invoiceStatus = sql`case when ${newer} then ${status} else ${clients.invoiceStatus} end`;
-		set.invoiceEventAt = sql`case when ${newer} then ${eventAt} else ${clients.invoiceEventAt} end`;
-	}
-	const update = db
-		.update(clients)
-		.set(set)
-		.where(and(eq(clients.id, clientId), won))
-		.returning({ id: clients.id });
-
 	const d1 = db.$client;
+	const settled = change.confirmsPayment
+		? change.checkout?.paymentStatus === "no_payment_required"
+			? "no_payment_required"
+			: "paid"
+		: null;
 	// RETURNING answers everything in the same round trip: did this delivery win
 	// the ledger, does the client exist, which job does the client have.
-	const statements = [d1Statement(db, ledgerInsert), d1Statement(db, update)];
+	const statements = [
+		d1
+			.prepare(LEDGER_INSERT_SQL)
+			.bind(ledger.eventId, ledger.type, ledger.livemode ? 1 : 0, ledger.eventCreated, clientId, ledger.nonce, now),
+		d1
+			.prepare(CLIENT_UPDATE_SQL)
+			.bind(
+				now,
+				change.checkoutSessionId ?? null,
+				change.customerId ?? null,
+				change.subscriptionId ?? null,
+				change.checkout?.status ?? null,
+				change.checkout?.paymentStatus ?? null,
+				settled,
+				change.subscription?.status ?? null,
+				change.subscription?.eventAt ?? null,
+				change.invoice?.status ?? null,
+				change.invoice?.eventAt ?? null,
+				clientId,
+				ledger.eventId,
+				ledger.nonce,
+			),
+	];
 	if (change.confirmsPayment) {
-		// One job per client (unique index), created only if the client exists and
-		// this delivery won. The no-op upsert returns the existing job otherwise.
 		statements.push(
 			d1
-				.prepare(
-					`insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
-					select ?, id, 'PAYMENT_CONFIRMED', 0, ?, ?, 0, ?, ? from clients
-					where id = ? and exists (select 1 from webhook_events where id = ? and nonce = ?)
-					on conflict (client_id) do update set client_id = excluded.client_id
-					returning id, state`,
-				)
-				.bind(
-					newJob.id,
-					change.checkoutSessionId ?? null,
-					newJob.source,
-					now,
-					now,
-					clientId,
-					ledger.eventId,
-					ledger.nonce,
-				),
+				.prepare(JOB_UPSERT_SQL)
+				.bind(newJob.id, change.checkoutSessionId ?? null, newJob.source, now, clientId, ledger.eventId, ledger.nonce),
 		);
 	}
 	const [ledgerRows, clientRows, jobRows] = await d1.batch<{ id: string; state?: string }>(statements);
