@@ -19,6 +19,11 @@ export const CHILD_ENV: NodeJS.ProcessEnv = {
 	// workers.cloudflare.com (miniflare uses a placeholder): loopback only.
 	WRANGLER_HIDE_BANNER: "true",
 	CLOUDFLARE_CF_FETCH_ENABLED: "false",
+	// wrangler dev's local trace collector (the local explorer's trace store)
+	// runs in the same workerd and records every span and log line: about
+	// 0.15 ms per D1 call and 0.7 ms per request, dev tooling that production
+	// does not run in the worker's process. Off unless BENCH_LOCAL_OBSERVABILITY=1.
+	X_LOCAL_OBSERVABILITY: process.env.BENCH_LOCAL_OBSERVABILITY === "1" ? "true" : "false",
 	CI: "true",
 	NO_COLOR: "1",
 	FORCE_COLOR: "0",

@@ -4,7 +4,8 @@
 // worker with provisioning held back by a queue delivery delay, so the webhook's CPU is
 // measured alone) and "empty" (the baseline). Never part of `npm test`.
 // Tunables (env): BENCH_N, BENCH_CONCURRENCY, BENCH_POLLS, BENCH_LATENCY_CLIENTS,
-// BENCH_LATENCY_RATE, BENCH_STARTUP_RUNS, BENCH_TIMEOUT_S. Results: a Markdown
+// BENCH_LATENCY_RATE, BENCH_STARTUP_RUNS, BENCH_TIMEOUT_S, and
+// BENCH_LOCAL_OBSERVABILITY=1 to keep wrangler dev's local trace collector on. Results: a Markdown
 // table and the targets on stdout, JSON in bench-results/latest.json, worker
 // logs in bench-results/*.log.
 
@@ -554,6 +555,27 @@ function figures(result: LoadResult, before: CpuSample, after: CpuSample, concur
 	};
 }
 
+/** The floor's request: an API path, so it passes the asset router and runs the worker. */
+const FLOOR_PATH = "/api/empty";
+
+async function emptyLoad(server: DevServer, path: string) {
+	progress(`workload C: ${POLLS} GET ${path} on the ${server.label} worker at concurrency ${CONCURRENCY}`);
+	const get = () => ({ method: "GET" as const, path });
+	const warm = await runLoad({ origin: server.origin, count: WARM_UP, concurrency: CONCURRENCY, request: get });
+	failOn(`${server.label} worker warm-up`, warm, server);
+	const before = sampleCpu(server.pid);
+	const result = await runLoad({
+		origin: server.origin,
+		count: POLLS,
+		concurrency: CONCURRENCY,
+		deadlineMs: 90_000,
+		request: get,
+	});
+	const after = sampleCpu(server.pid);
+	failOn(`GET ${path} (${server.label} worker)`, result, server);
+	return { result, before, after };
+}
+
 async function webhookToCompleted(server: DevServer, clients: ClientInfo[]) {
 	const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 	const intervalMs = 1000 / LATENCY_RATE;
@@ -632,7 +654,10 @@ interface Results {
 		webhookWithConcurrentProvisioning: WorkloadFigures;
 		webhookWithProvisioning: { workerdCpuMsPerClient: number };
 		statusPoll: WorkloadFigures;
+		/** The floor: the empty worker with the product's static assets, GET /api/empty. */
 		emptyWorker: WorkloadFigures;
+		/** The empty worker with no assets at all, GET /. */
+		emptyWorkerBare: WorkloadFigures;
 	};
 	webhookToCompleted: { clients: number; ratePerSec: number; p50Ms: number; p95Ms: number };
 }
@@ -658,7 +683,8 @@ function table(r: Results): string {
 		fmt(r.workloads.webhookWithProvisioning.workerdCpuMsPerClient, 2),
 	]);
 	w("B status poll (GET /api/portal/setup-status)", r.workloads.statusPoll);
-	w("C empty worker (GET /)", r.workloads.emptyWorker);
+	w("C empty worker with the product's static assets (GET /api/empty): the floor", r.workloads.emptyWorker);
+	w("C' empty worker without static assets (GET /)", r.workloads.emptyWorkerBare);
 	const l = r.webhookToCompleted;
 	rows.push([`Webhook → completed p50 (ms; ${l.clients} clients at ${l.ratePerSec}/s, 10 ms polls)`, fmt(l.p50Ms)]);
 	rows.push(["Webhook → completed p95 (ms)", fmt(l.p95Ms)]);
@@ -705,6 +731,10 @@ interface Targets {
 	differences: {
 		webhookAloneMinusEmptyCpuMsPerRequest: number;
 		statusPollMinusEmptyCpuMsPerRequest: number;
+		/** The same against the empty worker without static assets: includes the asset router's hop. */
+		webhookAloneMinusBareEmptyCpuMsPerRequest: number;
+		statusPollMinusBareEmptyCpuMsPerRequest: number;
+		assetRoutingCpuMsPerRequest: number;
 		coldStartWorkerMinusEmptyMedianMs: number;
 	};
 }
@@ -713,6 +743,7 @@ const KIB = 1024;
 
 function evaluateTargets(r: Pick<Results, "bundle" | "coldStart" | "workloads" | "webhookToCompleted">): Targets {
 	const emptyCpu = r.workloads.emptyWorker.workerdCpuMsPerRequest;
+	const bareCpu = r.workloads.emptyWorkerBare.workerdCpuMsPerRequest;
 	const aloneCpu = r.workloads.webhookAlone.workerdCpuMsPerRequest;
 	const statusCpu = r.workloads.statusPoll.workerdCpuMsPerRequest;
 	const coldWorker = r.coldStart.worker.medianActiveMs;
@@ -744,7 +775,7 @@ function evaluateTargets(r: Pick<Results, "bundle" | "coldStart" | "workloads" |
 			aloneCpu,
 			"<=",
 			emptyCpu + 5.5,
-			`empty worker ${fmt(emptyCpu, 2)} + 5.5`,
+			`floor ${fmt(emptyCpu, 2)} + 5.5`,
 		),
 		check(
 			"Status poll: workerd CPU ms/request",
@@ -752,7 +783,7 @@ function evaluateTargets(r: Pick<Results, "bundle" | "coldStart" | "workloads" |
 			statusCpu,
 			"<=",
 			emptyCpu + 1.0,
-			`empty worker ${fmt(emptyCpu, 2)} + 1.0`,
+			`floor ${fmt(emptyCpu, 2)} + 1.0`,
 		),
 		check("Webhook → completed p50", "ms", r.webhookToCompleted.p50Ms, "<=", 100, "fixed"),
 		check("Webhook → completed p95", "ms", r.webhookToCompleted.p95Ms, "<=", 250, "fixed"),
@@ -773,6 +804,9 @@ function evaluateTargets(r: Pick<Results, "bundle" | "coldStart" | "workloads" |
 		differences: {
 			webhookAloneMinusEmptyCpuMsPerRequest: aloneCpu - emptyCpu,
 			statusPollMinusEmptyCpuMsPerRequest: statusCpu - emptyCpu,
+			webhookAloneMinusBareEmptyCpuMsPerRequest: aloneCpu - bareCpu,
+			statusPollMinusBareEmptyCpuMsPerRequest: statusCpu - bareCpu,
+			assetRoutingCpuMsPerRequest: emptyCpu - bareCpu,
 			coldStartWorkerMinusEmptyMedianMs: coldWorker - coldEmpty,
 		},
 	};
@@ -801,9 +835,12 @@ function targetsReport(t: Targets): string {
 		"",
 		`${t.checks.length - failed.length} of ${t.checks.length} targets met${failed.length > 0 ? `; not met: ${failed.join("; ")}` : ""}.`,
 		"",
-		"Differences (worker − empty worker):",
+		"Differences (worker − empty worker with the product's static assets, the floor):",
 		`- webhook alone − empty: ${signed(d.webhookAloneMinusEmptyCpuMsPerRequest, 2)} ms CPU/request`,
 		`- status poll − empty: ${signed(d.statusPollMinusEmptyCpuMsPerRequest, 2)} ms CPU/request`,
+		`- the same against the empty worker without assets: webhook ${signed(d.webhookAloneMinusBareEmptyCpuMsPerRequest, 2)} ms, ` +
+			`status poll ${signed(d.statusPollMinusBareEmptyCpuMsPerRequest, 2)} ms ` +
+			`(the asset router's hop: ${signed(d.assetRoutingCpuMsPerRequest, 2)} ms)`,
 		`- cold start worker − empty (median): ${signed(d.coldStartWorkerMinusEmptyMedianMs, 1)} ms`,
 	].join("\n");
 }
@@ -828,6 +865,12 @@ async function main() {
 		const EMPTY_DIR = join(tmp, "empty-worker");
 		cpSync(EMPTY_SRC, EMPTY_DIR, { recursive: true, filter: (f) => !f.includes(".wrangler") });
 		symlinkSync(join(ROOT, "node_modules"), join(EMPTY_DIR, "node_modules"), "dir");
+		// The floor: the same empty worker with the product's pages and asset routing.
+		const FLOOR_DIR = join(tmp, "empty-worker-assets");
+		cpSync(EMPTY_SRC, FLOOR_DIR, { recursive: true, filter: (f) => !f.includes(".wrangler") });
+		cpSync(join(EMPTY_SRC, "wrangler-assets.toml"), join(FLOOR_DIR, "wrangler.toml"));
+		cpSync(join(ROOT, "public"), join(FLOOR_DIR, "public"), { recursive: true });
+		symlinkSync(join(ROOT, "node_modules"), join(FLOOR_DIR, "node_modules"), "dir");
 		const source = gitDescribe();
 		progress(`snapshot of the worker in ${WORKER_DIR}; building both workers (wrangler deploy --dry-run)`);
 		const worker = await buildBundle("worker", WORKER_DIR, join(tmp, "out-worker"));
@@ -863,8 +906,13 @@ async function main() {
 
 		const stubPort = await freePort();
 		stub = await startStripeStub(stubPort);
-		progress(`Stripe stand-in on ${stub.url}; starting wrangler dev for the real, paused and empty workers`);
-		const [realPort, pausedPort, emptyPort] = [await freePort(), await freePort(), await freePort()];
+		progress(`Stripe stand-in on ${stub.url}; starting wrangler dev for the real, paused and two empty workers`);
+		const [realPort, pausedPort, floorPort, emptyPort] = [
+			await freePort(),
+			await freePort(),
+			await freePort(),
+			await freePort(),
+		];
 		const workerVars = [
 			"--var",
 			"DEV_TOOLS:0",
@@ -875,13 +923,15 @@ async function main() {
 			"--var",
 			`STRIPE_API_BASE:${stub.url}`,
 		];
-		const [real, paused, emptyDev] = await Promise.all([
+		const [real, paused, floorDev, emptyDev] = await Promise.all([
 			startDev("real", WORKER_DIR, realPort, [...workerVars, "--persist-to", persist], "/api/health"),
 			startDev("paused", PAUSED_DIR, pausedPort, [...workerVars, "--persist-to", persistPaused], "/api/health"),
+			startDev("floor", FLOOR_DIR, floorPort, ["--persist-to", join(tmp, "state-floor")], FLOOR_PATH),
 			startDev("empty", EMPTY_DIR, emptyPort, ["--persist-to", join(tmp, "state-empty")], "/"),
 		]);
 		progress(
 			`worker on ${real.origin} (pid ${real.pid}), paused worker on ${paused.origin} (pid ${paused.pid}), ` +
+				`empty worker with assets on ${floorDev.origin} (pid ${floorDev.pid}), ` +
 				`empty worker on ${emptyDev.origin} (pid ${emptyDev.pid})`,
 		);
 		/** The paused instance must never provision: its queue holds every message for an hour. */
@@ -953,24 +1003,10 @@ async function main() {
 			return { result, before, after };
 		});
 
-		// Workload C: the empty worker, same count and concurrency as B.
-		const workloadC = await withReloadRetry("workload C", emptyDev, async () => {
-			progress(`workload C: ${POLLS} GET / on the empty worker at concurrency ${CONCURRENCY}`);
-			const get = () => ({ method: "GET" as const, path: "/" });
-			const warm = await runLoad({ origin: emptyDev.origin, count: WARM_UP, concurrency: CONCURRENCY, request: get });
-			failOn("empty worker warm-up", warm, emptyDev);
-			const before = sampleCpu(emptyDev.pid);
-			const result = await runLoad({
-				origin: emptyDev.origin,
-				count: POLLS,
-				concurrency: CONCURRENCY,
-				deadlineMs: 90_000,
-				request: get,
-			});
-			const after = sampleCpu(emptyDev.pid);
-			failOn("GET / (empty worker)", result, emptyDev);
-			return { result, before, after };
-		});
+		// Workload C: the empty workers, same count and concurrency as B. The one
+		// with the product's asset routing is the floor the targets use.
+		const workloadC = await withReloadRetry("workload C", floorDev, () => emptyLoad(floorDev, FLOOR_PATH));
+		const workloadCBare = await withReloadRetry("workload C bare", emptyDev, () => emptyLoad(emptyDev, "/"));
 
 		// Webhook → completed latency for fresh clients.
 		const latency = await withReloadRetry("webhook → completed", real, async () => {
@@ -993,6 +1029,7 @@ async function main() {
 			},
 			statusPoll: figures(workloadB.result, workloadB.before, workloadB.after, CONCURRENCY),
 			emptyWorker: figures(workloadC.result, workloadC.before, workloadC.after, CONCURRENCY),
+			emptyWorkerBare: figures(workloadCBare.result, workloadCBare.before, workloadCBare.after, CONCURRENCY),
 		};
 		const bundle = { worker, empty };
 		const coldStart = { runs: STARTUP_RUNS, worker: summarise(startup.worker), empty: summarise(startup.empty) };
@@ -1008,6 +1045,7 @@ async function main() {
 				startupRuns: STARTUP_RUNS,
 				clkTck: CLK_TCK,
 				node: process.version,
+				localObservability: process.env.BENCH_LOCAL_OBSERVABILITY === "1",
 			},
 			machine: {
 				cpus: cpus().length,
@@ -1025,7 +1063,12 @@ async function main() {
 		};
 		writeFileSync(join(RESULTS_DIR, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 		progress(`done; JSON in ${join(RESULTS_DIR, "latest.json")}`);
-		process.stdout.write(`${table(results)}\n\n${targetsReport(targets)}\n`);
+		const collector = results.config.localObservability
+			? "on (BENCH_LOCAL_OBSERVABILITY=1)"
+			: "off (BENCH_LOCAL_OBSERVABILITY=1 turns it on)";
+		process.stdout.write(
+			`wrangler dev's local trace collector: ${collector}\n\n${table(results)}\n\n${targetsReport(targets)}\n`,
+		);
 		const busiest = Math.max(results.machine.loadavg1mBefore, results.machine.loadavg1mAfter);
 		if (busiest > results.machine.cpus) {
 			process.stdout.write(
