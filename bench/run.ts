@@ -1,13 +1,15 @@
 // `npm run bench`: bundle size, cold-start CPU and local throughput/latency/CPU
 // of the real Worker against an empty one, all on loopback under `wrangler dev`.
-// Three dev instances: "real" (the worker as configured), "paused" (the same
-// worker with provisioning held back by a queue delivery delay, so the webhook's CPU is
-// measured alone) and "empty" (the baseline). Never part of `npm test`.
+// Four dev instances: "real" (the worker as configured), "paused" (the same
+// worker with provisioning held back by a queue delivery delay, so the
+// webhook's CPU is measured alone), "floor" (the empty worker with the
+// product's static assets, the baseline the targets use) and "empty" (the
+// empty worker with no assets). Never part of `npm test`.
 // Tunables (env): BENCH_N, BENCH_CONCURRENCY, BENCH_POLLS, BENCH_LATENCY_CLIENTS,
 // BENCH_LATENCY_RATE, BENCH_STARTUP_RUNS, BENCH_TIMEOUT_S, and
-// BENCH_LOCAL_OBSERVABILITY=1 to keep wrangler dev's local trace collector on. Results: a Markdown
-// table and the targets on stdout, JSON in bench-results/latest.json, worker
-// logs in bench-results/*.log.
+// BENCH_LOCAL_OBSERVABILITY=1 to keep wrangler dev's local trace collector on.
+// Results: a Markdown table and the targets on stdout, JSON in
+// bench-results/latest.json, worker logs in bench-results/*.log.
 
 import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
