@@ -35,16 +35,22 @@ export interface RunResult {
 	stderr: string;
 }
 
+/** wrangler under this node, in its own process group (one kill ends workerd too), tracked for cleanup. */
+function spawnWrangler(args: string[], cwd: string): ChildProcess {
+	const child = spawn(process.execPath, [WRANGLER_JS, ...args], {
+		cwd,
+		env: CHILD_ENV,
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	track(child);
+	return child;
+}
+
 /** Runs wrangler to completion; kills its process group and throws past the deadline. */
 export function runWrangler(args: string[], opts: { cwd: string; timeoutMs: number }): Promise<RunResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [WRANGLER_JS, ...args], {
-			cwd: opts.cwd,
-			env: CHILD_ENV,
-			stdio: ["ignore", "pipe", "pipe"],
-			detached: true,
-		});
-		track(child);
+		const child = spawnWrangler(args, opts.cwd);
 		let stdout = "";
 		let stderr = "";
 		child.stdout?.on("data", (d) => {
@@ -72,13 +78,7 @@ export function runWrangler(args: string[], opts: { cwd: string; timeoutMs: numb
 /** Starts a long-lived wrangler command (e.g. `dev`), logging to a file. */
 export function startWrangler(args: string[], opts: { cwd: string; logFile: string }): ChildProcess {
 	const log = createWriteStream(opts.logFile);
-	const child = spawn(process.execPath, [WRANGLER_JS, ...args], {
-		cwd: opts.cwd,
-		env: CHILD_ENV,
-		stdio: ["ignore", "pipe", "pipe"],
-		detached: true,
-	});
-	track(child);
+	const child = spawnWrangler(args, opts.cwd);
 	child.stdout?.pipe(log, { end: false });
 	child.stderr?.pipe(log, { end: false });
 	child.on("close", () => {

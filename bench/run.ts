@@ -29,7 +29,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { httpRequest, type LoadResult, percentile, runLoad } from "./load.ts";
+import { httpRequest, type LoadRequest, type LoadResult, percentile, runLoad } from "./load.ts";
 import {
 	CLK_TCK,
 	type CpuSample,
@@ -393,12 +393,11 @@ function signedWebhook(client: ClientInfo) {
 		},
 	};
 	const body = JSON.stringify(event, null, 2);
-	const ts = Math.floor(Date.now() / 1000);
-	const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${ts}.${body}`).digest("hex");
+	const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${now}.${body}`).digest("hex");
 	return {
 		method: "POST" as const,
 		path: "/api/webhook/stripe",
-		headers: { "content-type": "application/json", "stripe-signature": `t=${ts},v1=${v1}` },
+		headers: { "content-type": "application/json", "stripe-signature": `t=${now},v1=${v1}` },
 		body,
 	};
 }
@@ -560,21 +559,24 @@ function figures(result: LoadResult, before: CpuSample, after: CpuSample, concur
 /** The floor's request: an API path, so it passes the asset router and runs the worker. */
 const FLOOR_PATH = "/api/empty";
 
-async function emptyLoad(server: DevServer, path: string) {
-	progress(`workload C: ${POLLS} GET ${path} on the ${server.label} worker at concurrency ${CONCURRENCY}`);
-	const get = () => ({ method: "GET" as const, path });
-	const warm = await runLoad({ origin: server.origin, count: WARM_UP, concurrency: CONCURRENCY, request: get });
-	failOn(`${server.label} worker warm-up`, warm, server);
+/**
+ * POLLS GET requests at CONCURRENCY after WARM_UP unmeasured ones (JIT, D1
+ * pages), with the workerd CPU sampled around the measured part.
+ */
+async function measureGets(server: DevServer, what: string, request: (i: number) => LoadRequest) {
+	progress(`${what}: ${POLLS} requests on the ${server.label} worker at concurrency ${CONCURRENCY}`);
+	const warm = await runLoad({ origin: server.origin, count: WARM_UP, concurrency: CONCURRENCY, request });
+	failOn(`${what} warm-up (${server.label} worker)`, warm, server);
 	const before = sampleCpu(server.pid);
 	const result = await runLoad({
 		origin: server.origin,
 		count: POLLS,
 		concurrency: CONCURRENCY,
 		deadlineMs: 90_000,
-		request: get,
+		request,
 	});
 	const after = sampleCpu(server.pid);
-	failOn(`GET ${path} (${server.label} worker)`, result, server);
+	failOn(`${what} (${server.label} worker)`, result, server);
 	return { result, before, after };
 }
 
@@ -983,32 +985,19 @@ async function main() {
 		const { clients } = workloadA;
 
 		// Workload B: status polls of settled clients.
-		const workloadB = await withReloadRetry("workload B", real, async () => {
-			progress(`workload B: ${POLLS} status polls at concurrency ${CONCURRENCY}`);
-			const warm = await runLoad({
-				origin: real.origin,
-				count: WARM_UP,
-				concurrency: CONCURRENCY,
-				request: (i) => statusPoll(clients[i % clients.length] as ClientInfo),
-			});
-			failOn("status poll warm-up", warm, real);
-			const before = sampleCpu(real.pid);
-			const result = await runLoad({
-				origin: real.origin,
-				count: POLLS,
-				concurrency: CONCURRENCY,
-				deadlineMs: 90_000,
-				request: (i) => statusPoll(clients[i % clients.length] as ClientInfo),
-			});
-			const after = sampleCpu(real.pid);
-			failOn("GET /api/portal/setup-status", result, real);
-			return { result, before, after };
-		});
+		const workloadB = await withReloadRetry("workload B", real, () =>
+			measureGets(real, "GET /api/portal/setup-status", (i) => statusPoll(clients[i % clients.length] as ClientInfo)),
+		);
 
 		// Workload C: the empty workers, same count and concurrency as B. The one
 		// with the product's asset routing is the floor the targets use.
-		const workloadC = await withReloadRetry("workload C", floorDev, () => emptyLoad(floorDev, FLOOR_PATH));
-		const workloadCBare = await withReloadRetry("workload C bare", emptyDev, () => emptyLoad(emptyDev, "/"));
+		const get = (path: string) => () => ({ method: "GET" as const, path });
+		const workloadC = await withReloadRetry("workload C", floorDev, () =>
+			measureGets(floorDev, `GET ${FLOOR_PATH}`, get(FLOOR_PATH)),
+		);
+		const workloadCBare = await withReloadRetry("workload C bare", emptyDev, () =>
+			measureGets(emptyDev, "GET /", get("/")),
+		);
 
 		// Webhook → completed latency for fresh clients.
 		const latency = await withReloadRetry("webhook → completed", real, async () => {
