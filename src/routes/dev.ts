@@ -7,7 +7,7 @@ import { createMiddleware } from "hono/factory";
 import { getConfig } from "../config";
 import { database, findClientBySessionId, listOutbox } from "../db/queries";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
-import { STRIPE_API_VERSION } from "../stripe/api";
+import { STRIPE_API_VERSION } from "../stripe/api-version";
 import { signStripePayload } from "../stripe/signature";
 import { webhookRoutes } from "./stripe-webhook";
 

@@ -3,9 +3,7 @@
 // ~86 KiB gzip and ~40 ms of start-up CPU to every cold webhook and status
 // poll for five endpoints. STRIPE_API_BASE points it at a stand-in in tests.
 import type Stripe from "stripe";
-
-/** The API version the stripe package's types describe. */
-export const STRIPE_API_VERSION = "2026-10-28.endive";
+import { STRIPE_API_VERSION } from "./api-version";
 
 export class StripeApiError extends Error {
 	constructor(
