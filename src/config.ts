@@ -80,55 +80,67 @@ function splitSecrets(raw: string | undefined): string[] {
 		.filter((s) => s !== "");
 }
 
+const SECRET_VAR = {
+	test: "STRIPE_WEBHOOK_SECRET_TEST",
+	live: "STRIPE_WEBHOOK_SECRET_LIVE",
+	fallback: "STRIPE_WEBHOOK_SECRET",
+} as const;
+
+/** The key's mode picks its own secret variable, falling back to the shared one. */
+function webhookSecretsFor(mode: StripeMode, env: Env): { webhookSecrets: string[]; webhookSecretSource?: string } {
+	const own = mode === "live" ? SECRET_VAR.live : SECRET_VAR.test;
+	const [source, raw] = value(env[own]) ? [own, env[own]] : [SECRET_VAR.fallback, env[SECRET_VAR.fallback]];
+	const webhookSecrets = splitSecrets(value(raw));
+	return webhookSecrets.length > 0 ? { webhookSecrets, webhookSecretSource: source } : { webhookSecrets };
+}
+
+/**
+ * The test/live mix-up this service exists to catch: the key is one mode's and
+ * only the other mode's webhook secret is set. Returns the two variable names.
+ */
+function modeMismatch(mode: StripeMode, env: Env): { own: string; other: string } | null {
+	if (mode === "unconfigured") return null;
+	const [own, other] = mode === "live" ? [SECRET_VAR.live, SECRET_VAR.test] : [SECRET_VAR.test, SECRET_VAR.live];
+	return value(env[other]) && !value(env[own]) ? { own, other } : null;
+}
+
 export function parseConfig(env: Env): Config {
 	const problems: ConfigProblem[] = [];
 	const stripeKey = value(env.STRIPE_SECRET_KEY);
 	const detected = keyMode(stripeKey);
-	let mode: StripeMode = detected === "invalid" ? "unconfigured" : detected;
+	const mode: StripeMode = detected === "invalid" ? "unconfigured" : detected;
 	if (detected === "invalid") {
 		problems.push({
 			name: "stripe_key",
 			hint: "STRIPE_SECRET_KEY must start with sk_test_, sk_live_, rk_test_ or rk_live_",
 		});
-		mode = "unconfigured";
 	}
 
-	const test = value(env.STRIPE_WEBHOOK_SECRET_TEST);
-	const live = value(env.STRIPE_WEBHOOK_SECRET_LIVE);
-	const fallback = value(env.STRIPE_WEBHOOK_SECRET);
-	let webhookSecretSource: string | undefined;
-	let secretsRaw: string | undefined;
-	if (mode === "live") {
-		[webhookSecretSource, secretsRaw] = live
-			? ["STRIPE_WEBHOOK_SECRET_LIVE", live]
-			: ["STRIPE_WEBHOOK_SECRET", fallback];
-	} else {
-		[webhookSecretSource, secretsRaw] = test
-			? ["STRIPE_WEBHOOK_SECRET_TEST", test]
-			: ["STRIPE_WEBHOOK_SECRET", fallback];
-	}
-	let webhookSecrets = splitSecrets(secretsRaw);
-
+	const secrets = webhookSecretsFor(mode, env);
+	let { webhookSecrets, webhookSecretSource } = secrets;
 	const devTools = value(env.DEV_TOOLS) === "1" && mode === "unconfigured" && detected !== "invalid";
 	if (webhookSecrets.length === 0 && devTools) {
 		webhookSecrets = [DEV_WEBHOOK_SECRET];
 		webhookSecretSource = "built-in development secret";
 	}
+	const mismatch = modeMismatch(mode, env);
 	if (webhookSecrets.length === 0) {
-		webhookSecretSource = undefined;
-		const expected = mode === "live" ? "STRIPE_WEBHOOK_SECRET_LIVE" : "STRIPE_WEBHOOK_SECRET_TEST";
-		const other = mode === "live" ? test : live;
 		problems.push({
 			name: "webhook_secret",
-			hint:
-				other && mode !== "unconfigured"
-					? `STRIPE_SECRET_KEY is a ${mode} key but only ${mode === "live" ? "STRIPE_WEBHOOK_SECRET_TEST" : "STRIPE_WEBHOOK_SECRET_LIVE"} is set: set ${expected}`
-					: `no webhook secret for ${mode} mode: wrangler secret put ${expected} (the whsec_… of the Stripe endpoint)`,
+			hint: mismatch
+				? `STRIPE_SECRET_KEY is a ${mode} key but only ${mismatch.other} is set: set ${mismatch.own}`
+				: `no webhook secret for ${mode} mode: wrangler secret put ${mode === "live" ? SECRET_VAR.live : SECRET_VAR.test} (the whsec_… of the Stripe endpoint)`,
 		});
 	} else if (webhookSecrets.some((s) => !s.startsWith("whsec_"))) {
 		problems.push({
 			name: "webhook_secret",
 			hint: `${webhookSecretSource} holds a value that does not start with whsec_: copy the endpoint's signing secret from the Stripe dashboard`,
+		});
+	}
+	if (mismatch) {
+		problems.push({
+			name: "stripe_modes_agree",
+			hint: `STRIPE_SECRET_KEY is a ${mode} key but ${mismatch.other} is set and ${mismatch.own} is not: ${mode} events will be verified with ${webhookSecretSource ?? "no secret"}`,
 		});
 	}
 

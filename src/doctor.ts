@@ -2,7 +2,8 @@
 // pass/fail with a one-line hint that names the fix. Secret values never
 // appear; only which variable is set.
 import type { Config } from "./config";
-import { type Db, lastWebhookReceivedAt, recentSyncConfirmations } from "./db/queries";
+import type { Db } from "./db/database";
+import { lastWebhookReceivedAt, recentSyncConfirmations } from "./db/ops";
 import { errorMessage } from "./log";
 import type { StripeApi } from "./stripe/api";
 import { HANDLED_EVENT_TYPES } from "./stripe/events";
@@ -15,7 +16,7 @@ export interface Check {
 
 export interface DoctorDeps {
 	config: Config;
-	env: Pick<Env, "DB" | "PROVISIONING_QUEUE" | "STRIPE_WEBHOOK_SECRET_TEST" | "STRIPE_WEBHOOK_SECRET_LIVE">;
+	env: Pick<Env, "DB" | "PROVISIONING_QUEUE">;
 	db: Db;
 	stripe: StripeApi | null;
 	now: number;
@@ -42,31 +43,6 @@ export function stripeKeyCheck(config: Config): Check {
 		};
 	}
 	return { name: "stripe_key", ok: true, hint: `STRIPE_SECRET_KEY is a ${config.mode} key` };
-}
-
-export function modeAgreementCheck(config: Config, env: DoctorDeps["env"]): Check {
-	const name = "stripe_modes_agree";
-	const has = (v: unknown) => typeof v === "string" && v.trim() !== "";
-	if (config.mode !== "unconfigured") {
-		const [own, other] =
-			config.mode === "live"
-				? (["STRIPE_WEBHOOK_SECRET_LIVE", "STRIPE_WEBHOOK_SECRET_TEST"] as const)
-				: (["STRIPE_WEBHOOK_SECRET_TEST", "STRIPE_WEBHOOK_SECRET_LIVE"] as const);
-		if (has(env[other]) && !has(env[own])) {
-			return {
-				name,
-				ok: false,
-				hint: `STRIPE_SECRET_KEY is a ${config.mode} key but ${other} is set and ${own} is not: ${config.mode} events will be verified with ${config.webhookSecretSource ?? "no secret"}`,
-			};
-		}
-	}
-	return {
-		name,
-		ok: true,
-		hint: config.webhookSecretSource
-			? `${config.mode} key, webhook secrets from ${config.webhookSecretSource}`
-			: "no webhook secret to compare",
-	};
 }
 
 export function mailCheck(config: Config): Check {
@@ -232,7 +208,13 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 			"webhook_secret",
 			`${config.webhookSecrets.length} webhook secret(s) from ${config.webhookSecretSource}`,
 		),
-		modeAgreementCheck(config, deps.env),
+		problemCheck(
+			config,
+			"stripe_modes_agree",
+			config.webhookSecretSource
+				? `${config.mode} key, webhook secrets from ${config.webhookSecretSource}`
+				: "no webhook secret to compare",
+		),
 		problemCheck(config, "app_url", `APP_URL is ${config.appUrl}`),
 		database,
 		queueCheck(deps.env.PROVISIONING_QUEUE),

@@ -1,10 +1,9 @@
 // Queue consumers. Provisioning: per-message try/catch; ack on success, retry
 // with backoff on a transient failure, fail at once on a permanent one. The
 // dead-letter consumer marks jobs whose retries ran out as FAILED.
-import { getConfig } from "./config";
-import { database, failJob, recordJobError } from "./db/queries";
+import { failJob, recordJobError } from "./db/jobs";
+import { deps } from "./deps";
 import { errorMessage, log } from "./log";
-import { createMailer } from "./mail/mailer";
 import { PermanentProvisioningError, provisionJob } from "./onboarding/provisioning";
 import { isProvisionMessage } from "./onboarding/provisioning-message";
 
@@ -14,14 +13,14 @@ export function retryDelaySeconds(attempts: number): number {
 }
 
 export async function handleProvisioningBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-	const config = getConfig(env);
-	const db = database(env.DB);
-	const deps = {
+	const d = deps(env);
+	const { db } = d;
+	const provisionDeps = {
 		db,
-		mailer: createMailer(config, db),
-		appUrl: config.appUrl,
-		supportEmail: config.supportEmail,
-		now: Date.now,
+		mailer: d.mailer,
+		appUrl: d.config.appUrl,
+		supportEmail: d.config.supportEmail,
+		now: d.clock,
 	};
 	for (const message of batch.messages) {
 		const body = message.body;
@@ -32,17 +31,17 @@ export async function handleProvisioningBatch(batch: MessageBatch<unknown>, env:
 			continue;
 		}
 		try {
-			await provisionJob(deps, body);
+			await provisionJob(provisionDeps, body);
 			message.ack();
 		} catch (error) {
 			const reason = errorMessage(error);
 			if (error instanceof PermanentProvisioningError) {
-				await failJob(db, body.jobId, reason, Date.now());
+				await failJob(db, body.jobId, reason, d.clock());
 				log("PROVISIONING_FAILED", { job_id: body.jobId, client_id: body.clientId, error: reason, permanent: true });
 				message.ack();
 				continue;
 			}
-			await recordJobError(db, body.jobId, reason, Date.now()).catch(() => {});
+			await recordJobError(db, body.jobId, reason, d.clock()).catch(() => {});
 			const delaySeconds = retryDelaySeconds(message.attempts);
 			log("PROVISIONING_RETRY", {
 				job_id: body.jobId,
@@ -57,12 +56,12 @@ export async function handleProvisioningBatch(batch: MessageBatch<unknown>, env:
 }
 
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-	const db = database(env.DB);
+	const d = deps(env);
 	for (const message of batch.messages) {
 		const body = message.body;
 		if (isProvisionMessage(body)) {
 			// A stray copy of a message whose job already completed changes nothing.
-			const failed = await failJob(db, body.jobId, null, Date.now());
+			const failed = await failJob(d.db, body.jobId, null, d.clock());
 			if (failed) {
 				log("PROVISIONING_FAILED", {
 					job_id: body.jobId,

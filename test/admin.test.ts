@@ -7,10 +7,12 @@ import {
 	api,
 	captureLogs,
 	checkoutCompleted,
-	countRows,
+	countOf,
 	createClient,
 	envWith,
 	expectNoSecrets,
+	insertJob,
+	paidClient,
 	payloadOf,
 	postWebhook,
 	standInControl,
@@ -214,13 +216,9 @@ describe("health", () => {
 	});
 
 	it("raises the dead-man's switch when checkouts were confirmed by polling Stripe and no webhook arrived", async () => {
-		const now = Date.now();
+		const _now = Date.now();
 		const client = await createClient();
-		await env.DB.prepare(
-			"insert into jobs (id, client_id, state, attempts, source, requeues, created_at, updated_at) values (?, ?, 'WELCOME_EMAIL_SENT', 1, 'sync', 0, ?, ?)",
-		)
-			.bind(crypto.randomUUID(), client.clientId, now, now)
-			.run();
+		await insertJob(client.clientId, { state: "WELCOME_EMAIL_SENT", source: "sync" });
 		const account = await stripeAccount([endpoint()]);
 		expect(check(await doctor(account.env), "webhook_deliveries")).toMatchObject({
 			ok: false,
@@ -254,9 +252,7 @@ describe("ops routes", () => {
 	});
 
 	it("lists jobs by state and rejects an unknown state", async () => {
-		const client = await createClient();
-		await postWebhook(payloadOf(checkoutCompleted(client)));
-		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
+		const { client } = await paidClient();
 		const completed = (await (await adminApi("/api/admin/jobs?status=completed")).json()) as {
 			jobs: Array<{ clientId: string }>;
 		};
@@ -265,9 +261,7 @@ describe("ops routes", () => {
 	});
 
 	it("refuses to retry a completed job", async () => {
-		const client = await createClient();
-		await postWebhook(payloadOf(checkoutCompleted(client)));
-		const job = await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
+		const { job } = await paidClient();
 		expect((await adminApi(`/api/admin/jobs/${job.id}/retry`, { method: "POST" })).status).toBe(409);
 	});
 
@@ -283,7 +277,7 @@ describe("ops routes", () => {
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ outcome: { status: "applied", enqueued: false } });
 		expect(logs.events("ADMIN_ACTION")[0]).toMatchObject({ action: "replay_event", event_id: event.id });
-		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
+		expect(await countOf("outbox", { to_address: client.email })).toBe(1);
 		expect((await adminApi("/api/admin/events/evt_unknown/replay", { method: "POST" })).status).toBe(404);
 	});
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, countRows, envWith, setupStatus, uniqueId, waitForJobState } from "./support/helpers";
+import { api, countOf, envWith, setupStatus, uniqueId, waitForJobState } from "./support/helpers";
 
 /** `npm run dev` on a fresh clone: no Stripe key, no webhook secret, DEV_TOOLS=1. */
 const devEnv = () =>
@@ -45,7 +45,7 @@ describe("development checkout stand-in", () => {
 		const paid = (await pay.json()) as { redirect_url: string; event_id: string };
 		expect(paid.redirect_url).toBe(success);
 		// It went through the webhook route: the event is in the ledger, signed with the built-in dev secret.
-		expect(await countRows("select count(*) as n from webhook_events where id = ?", paid.event_id)).toBe(1);
+		expect(await countOf("webhook_events", { id: paid.event_id })).toBe(1);
 		await waitForJobState(body.client_id, "WELCOME_EMAIL_SENT");
 
 		const status = await setupStatus(

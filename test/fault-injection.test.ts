@@ -1,16 +1,18 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
+import { provisionMessage } from "../src/onboarding/provisioning-message";
 import {
 	adminApi,
 	captureLogs,
 	checkoutCompleted,
-	countRows,
+	countOf,
 	createClient,
+	envWith,
 	jobOf,
 	payloadOf,
 	postWebhook,
+	runCron,
+	runQueueBatch,
 	setupStatus,
 	waitForJobState,
 } from "./support/helpers";
@@ -43,14 +45,6 @@ function failingQueue(): Queue {
 	} as unknown as Queue;
 }
 
-async function runCron(scheduledTime: number) {
-	await worker.scheduled(
-		createScheduledController({ cron: "* * * * *", scheduledTime }),
-		env,
-		createExecutionContext(),
-	);
-}
-
 describe("fault injection", () => {
 	it("a D1 failure mid-webhook answers 500, stores nothing, and Stripe's retry succeeds once", async () => {
 		const client = await createClient();
@@ -66,14 +60,14 @@ describe("fault injection", () => {
 			event_type: "checkout.session.completed",
 			error: "D1_ERROR: injected write failure",
 		});
-		expect(await countRows("select count(*) as n from webhook_events where id = ?", event.id)).toBe(0);
+		expect(await countOf("webhook_events", { id: event.id })).toBe(0);
 		expect(await jobOf(client.clientId)).toBeNull();
 
 		const retried = await postWebhook(payload);
 		expect(retried.status).toBe(200);
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", client.clientId)).toBe(1);
-		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
+		expect(await countOf("jobs", { client_id: client.clientId })).toBe(1);
+		expect(await countOf("outbox", { to_address: client.email })).toBe(1);
 	});
 
 	it("a failed queue send answers 500 and un-records the event, so Stripe's retry enqueues", async () => {
@@ -85,12 +79,12 @@ describe("fault injection", () => {
 		logs.restore();
 		expect(failed.status).toBe(500);
 		expect(logs.events("PROVISIONING_ENQUEUE_FAILED")).toHaveLength(1);
-		expect(await countRows("select count(*) as n from webhook_events where id = ?", event.id)).toBe(0);
+		expect(await countOf("webhook_events", { id: event.id })).toBe(0);
 		expect((await jobOf(client.clientId))?.state).toBe("PAYMENT_CONFIRMED");
 
 		expect((await postWebhook(payload)).status).toBe(200);
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", client.clientId)).toBe(1);
+		expect(await countOf("jobs", { client_id: client.clientId })).toBe(1);
 	});
 
 	it("a lost queue message is recovered by the reconciler", async () => {
@@ -111,30 +105,13 @@ describe("fault injection", () => {
 		await postWebhook(payloadOf(checkoutCompleted(client)), { env: { ...env, PROVISIONING_QUEUE: failingQueue() } });
 		const job = await jobOf(client.clientId);
 		if (!job) throw new Error("no job");
-		const { createMessageBatch, getQueueResult } = await import("cloudflare:test");
-		const brokenMail = { ...env, MAIL_TRANSPORT: "resend", MAIL_API_KEY: "" } as Env;
+		const brokenMail = envWith({ MAIL_TRANSPORT: "resend", MAIL_API_KEY: "" });
+		const message = provisionMessage(job.id, client.clientId);
 		for (let attempt = 1; attempt <= 6; attempt++) {
-			const batch = createMessageBatch("provisioning", [
-				{
-					id: `m${attempt}`,
-					timestamp: new Date(),
-					attempts: attempt,
-					body: { type: "provision", jobId: job.id, clientId: client.clientId },
-				},
-			]);
-			const ctx = createExecutionContext();
-			await worker.queue(batch, brokenMail, ctx);
-			expect((await getQueueResult(batch, ctx)).retryMessages).toHaveLength(1);
+			const result = await runQueueBatch("provisioning", [message], attempt, brokenMail);
+			expect(result.retryMessages).toHaveLength(1);
 		}
-		const dead = createMessageBatch("provisioning-dlq", [
-			{
-				id: "dead",
-				timestamp: new Date(),
-				attempts: 6,
-				body: { type: "provision", jobId: job.id, clientId: client.clientId },
-			},
-		]);
-		await worker.queue(dead, env, createExecutionContext());
+		await runQueueBatch("provisioning-dlq", [message], 6);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "FAILED", last_error: "MAIL_API_KEY is not set" });
 		expect((await setupStatus(client)).body).toMatchObject({ provisioning_state: "failed" });
 

@@ -1,31 +1,23 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { PBKDF2_ITERATIONS, passwordProblem } from "../src/onboarding/accounts";
+import { PBKDF2_ITERATIONS } from "../src/onboarding/accounts";
+import { passwordProblem } from "../src/rules/password-policy";
 import {
 	api,
 	captureLogs,
-	checkoutCompleted,
-	createClient,
 	expectNoSecrets,
-	payloadOf,
-	postWebhook,
+	outboxToken,
+	paidClient,
 	setupStatus,
 	standInRequests,
-	waitForJobState,
 } from "./support/helpers";
 
 const PASSWORD = "correct horse battery staple";
 
 /** A provisioned client and the set-password token from its welcome email. */
 async function welcomedClient() {
-	const client = await createClient();
-	await postWebhook(payloadOf(checkoutCompleted(client)));
-	await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-	const mail = await env.DB.prepare("select text_body from outbox where to_address = ?")
-		.bind(client.email)
-		.first<{ text_body: string }>();
-	const token = mail?.text_body.match(/set-password\?token=([A-Za-z0-9_-]+)/)?.[1] ?? "";
-	return { client, token };
+	const { client } = await paidClient();
+	return { client, token: await outboxToken(client.email) };
 }
 
 const setPassword = (json: unknown) => api("/api/portal/password", { method: "POST", json });

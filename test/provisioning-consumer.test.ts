@@ -1,56 +1,29 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { provisionMessage } from "../src/onboarding/provisioning-message";
 import { retryDelaySeconds } from "../src/queue";
 import {
 	captureLogs,
 	checkoutCompleted,
-	countRows,
+	countOf,
 	createClient,
 	envWith,
+	insertJob,
 	jobOf,
+	paidClient,
 	payloadOf,
 	postWebhook,
+	runQueueBatch,
 	setupStatus,
 	standInControl,
 	uniqueId,
 	waitForJobState,
 } from "./support/helpers";
 
-/** A client whose payment is confirmed and whose job the real queue has provisioned. */
-async function provisionedClient() {
-	const client = await createClient();
-	await postWebhook(payloadOf(checkoutCompleted(client)));
-	const job = await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-	return { client, job };
-}
-
-async function runBatch(queue: string, bodies: unknown[], attempts = 1, customEnv: Env = env) {
-	const batch = createMessageBatch(
-		queue,
-		bodies.map((body) => ({ id: uniqueId("msg-"), timestamp: new Date(), attempts, body })),
-	);
-	const ctx = createExecutionContext();
-	await worker.queue(batch, customEnv, ctx);
-	return getQueueResult(batch, ctx);
-}
-
 /** A job stuck before the consumer ran: the row exists, the message never arrived. */
 async function waitingJob() {
 	const client = await createClient();
-	const jobId = crypto.randomUUID();
-	const now = Date.now();
-	await env.DB.batch([
-		env.DB.prepare("update clients set checkout_status = 'complete', payment_status = 'paid' where id = ?").bind(
-			client.clientId,
-		),
-		env.DB.prepare(
-			"insert into jobs (id, client_id, state, attempts, source, requeues, created_at, updated_at) values (?, ?, 'PAYMENT_CONFIRMED', 0, 'webhook', 0, ?, ?)",
-		).bind(jobId, client.clientId, now, now),
-	]);
-	return { client, jobId };
+	return { client, jobId: await insertJob(client.clientId) };
 }
 
 const resendEnv = () => envWith({ MAIL_TRANSPORT: "resend", MAIL_API_KEY: `re_${uniqueId("")}` });
@@ -59,7 +32,7 @@ describe("provisioning consumer", () => {
 	it("provisions a job: user, hashed single-use token, welcome email, completed", async () => {
 		const { client, jobId } = await waitingJob();
 		const logs = captureLogs();
-		const result = await runBatch("provisioning", [provisionMessage(jobId, client.clientId)]);
+		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)]);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		expect((await jobOf(client.clientId))?.state).toBe("WELCOME_EMAIL_SENT");
@@ -76,26 +49,26 @@ describe("provisioning consumer", () => {
 		const link = mail?.text_body.match(/\/set-password\?token=([A-Za-z0-9_-]{43})/);
 		expect(link).toBeTruthy();
 		// Only the hash is stored.
-		expect(await countRows("select count(*) as n from password_tokens where token_hash = ?", link?.[1])).toBe(0);
+		expect(await countOf("password_tokens", { token_hash: link?.[1] })).toBe(0);
 		expect(logs.events("PROVISIONING_STARTED")[0]).toMatchObject({ job_id: jobId, client_id: client.clientId });
 		expect(logs.events("PROVISIONING_COMPLETED")[0]).toMatchObject({ job_id: jobId, client_id: client.clientId });
 	});
 
 	it("ignores a redelivered message: no second user, no second email", async () => {
-		const { client, job } = await provisionedClient();
-		const result = await runBatch("provisioning", [provisionMessage(job.id, client.clientId)], 2);
+		const { client, job } = await paidClient();
+		const result = await runQueueBatch("provisioning", [provisionMessage(job.id, client.clientId)], 2);
 		expect(result.explicitAcks).toHaveLength(1);
-		expect(await countRows("select count(*) as n from users where client_id = ?", client.clientId)).toBe(1);
-		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
+		expect(await countOf("users", { client_id: client.clientId })).toBe(1);
+		expect(await countOf("outbox", { to_address: client.email })).toBe(1);
 	});
 
 	it("sends through the mail provider once even when a retry follows a send", async () => {
 		const { client, jobId } = await waitingJob();
 		const custom = resendEnv();
 		// First attempt sends, then "crashes" before completing: run the message twice with the job reset in between.
-		await runBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
+		await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
 		await env.DB.prepare("update jobs set state = 'PROVISIONING_STARTED' where id = ?").bind(jobId).run();
-		await runBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
+		await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
 		const emails = (await standInControl("emails", { key: custom.MAIL_API_KEY })) as Array<{
 			to: string[];
 			subject: string;
@@ -109,7 +82,7 @@ describe("provisioning consumer", () => {
 		const custom = resendEnv();
 		await standInControl("fail", { key: custom.MAIL_API_KEY, path: "/resend/emails", times: 1 });
 		const logs = captureLogs();
-		const result = await runBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
+		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(0);
 		expect(result.retryMessages).toHaveLength(1);
@@ -122,7 +95,7 @@ describe("provisioning consumer", () => {
 			delay_seconds: retryDelaySeconds(1),
 		});
 		// The next delivery succeeds and completes the job.
-		const again = await runBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
+		const again = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
 		expect(again.explicitAcks).toHaveLength(1);
 		expect((await jobOf(client.clientId))?.state).toBe("WELCOME_EMAIL_SENT");
 	});
@@ -140,7 +113,7 @@ describe("provisioning consumer", () => {
 			.bind(jobId)
 			.run();
 		const logs = captureLogs();
-		const result = await runBatch("provisioning-dlq", [provisionMessage(jobId, client.clientId)], 6);
+		const result = await runQueueBatch("provisioning-dlq", [provisionMessage(jobId, client.clientId)], 6);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "FAILED", last_error: "mail provider answered 500" });
@@ -153,8 +126,8 @@ describe("provisioning consumer", () => {
 	});
 
 	it("never fails a job that already completed", async () => {
-		const { client, job } = await provisionedClient();
-		await runBatch("provisioning-dlq", [provisionMessage(job.id, client.clientId)], 6);
+		const { client, job } = await paidClient();
+		await runQueueBatch("provisioning-dlq", [provisionMessage(job.id, client.clientId)], 6);
 		expect((await jobOf(client.clientId))?.state).toBe("WELCOME_EMAIL_SENT");
 	});
 
@@ -171,7 +144,7 @@ describe("provisioning consumer", () => {
 
 	it("acknowledges and logs a malformed message instead of retrying it", async () => {
 		const logs = captureLogs();
-		const result = await runBatch("provisioning", [{ hello: "world" }]);
+		const result = await runQueueBatch("provisioning", [{ hello: "world" }]);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(logs.events("PROVISIONING_FAILED")[0]).toMatchObject({ error: "malformed queue message" });

@@ -1,7 +1,5 @@
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import {
 	MAX_REQUEUES_PER_JOB,
 	planRequeue,
@@ -12,29 +10,20 @@ import {
 import {
 	captureLogs,
 	checkoutSessionObject,
-	countRows,
+	countOf,
 	createClient,
 	envWith,
+	insertJob,
 	jobOf,
+	runCron,
 	standInControl,
 	uniqueId,
 	waitForJobState,
 } from "./support/helpers";
 
-async function runCron(scheduledTime: number, customEnv: Env = env, cron = "* * * * *") {
-	await worker.scheduled(createScheduledController({ cron, scheduledTime }), customEnv, createExecutionContext());
-}
-
 async function stuckJob(state: "PAYMENT_CONFIRMED" | "PROVISIONING_STARTED", ageMs: number, requeues = 0) {
 	const client = await createClient();
-	const id = crypto.randomUUID();
-	const at = Date.now() - ageMs;
-	await env.DB.prepare(
-		"insert into jobs (id, client_id, state, attempts, source, requeues, created_at, updated_at) values (?, ?, ?, 0, 'webhook', ?, ?, ?)",
-	)
-		.bind(id, client.clientId, state, requeues, at, at)
-		.run();
-	return { client, id };
+	return { client, id: await insertJob(client.clientId, { state, ageMs, requeues }) };
 }
 
 describe("reconciliation plan", () => {
@@ -60,7 +49,7 @@ describe("reconciliation plan", () => {
 
 	it("leaves a job the queue is retrying alone until its whole retry window has passed", () => {
 		const now = 100 * STUCK_AFTER_MS;
-		const retrying = { state: "PROVISIONING_STARTED", lastError: "mail provider answered 500" };
+		const retrying = { state: "PROVISIONING_STARTED" as const, lastError: "mail provider answered 500" };
 		expect(planRequeue([job({ ...retrying, updatedAt: now - STUCK_AFTER_MS - 1 })], now).requeue).toEqual([]);
 		expect(planRequeue([job({ ...retrying, updatedAt: now - RETRYING_STUCK_AFTER_MS })], now).requeue).toHaveLength(1);
 	});
@@ -119,7 +108,7 @@ describe("cron reconciler", () => {
 		expect(provisioned).toHaveLength(1);
 		const job = await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
 		expect(job.source).toBe("reconcile");
-		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
+		expect(await countOf("outbox", { to_address: client.email })).toBe(1);
 	});
 
 	it("keeps re-enqueueing when Stripe is down", async () => {

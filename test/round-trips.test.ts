@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
 	checkoutCompleted,
 	createClient,
+	paidClient,
 	payloadOf,
 	postWebhook,
 	setupStatus,
@@ -79,9 +80,7 @@ describe("binding round trips per request", () => {
 	});
 
 	it("a status poll of a settled session does one D1 read and no Stripe call", async () => {
-		const client = await createClient();
-		await postWebhook(payloadOf(checkoutCompleted(client)));
-		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
+		const { client } = await paidClient();
 		const fetchSpy = vi.spyOn(globalThis, "fetch");
 		const { env: counted, counts } = countingEnv();
 		const { body } = await setupStatus(client, counted);

@@ -6,6 +6,7 @@ import {
 	provisioningState,
 	type SetupStatusInput,
 } from "../src/onboarding/setup-status";
+import { JOB_STATES, type JobState } from "../src/rules/job-states";
 
 const CHECKOUT = ["open", "complete", "expired"];
 const PAYMENT = ["unpaid", "paid", "no_payment_required", "failed"];
@@ -13,7 +14,7 @@ const SUBSCRIPTION = [null, "incomplete", "active", "trialing", "past_due", "can
 const RETURNED = [null, 1_700_000_000_000];
 // Stripe said "still open": never, before the customer came back, after.
 const OPEN = [null, 1_699_999_999_000, 1_700_000_004_000];
-const JOB = [null, "PAYMENT_CONFIRMED", "PROVISIONING_STARTED", "WELCOME_EMAIL_SENT", "FAILED"];
+const JOB: (JobState | null)[] = [null, ...JOB_STATES];
 const PASSWORD = [null, 1_700_000_100_000];
 
 function* everyInput(): Generator<SetupStatusInput> {
@@ -50,10 +51,13 @@ function expected(i: SetupStatusInput) {
 	)
 		payment = "confirming";
 	else payment = "unpaid";
-	const provisioning =
-		{ PAYMENT_CONFIRMED: "queued", PROVISIONING_STARTED: "running", WELCOME_EMAIL_SENT: "completed", FAILED: "failed" }[
-			i.jobState ?? ""
-		] ?? "not_started";
+	const names: Record<string, string> = {
+		PAYMENT_CONFIRMED: "queued",
+		PROVISIONING_STARTED: "running",
+		WELCOME_EMAIL_SENT: "completed",
+		FAILED: "failed",
+	};
+	const provisioning = names[i.jobState ?? ""] ?? "not_started";
 	const password = i.passwordSetAt !== null ? "set" : "not_sent";
 	const next =
 		password === "set"

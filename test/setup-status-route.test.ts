@@ -1,14 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-	api,
-	checkoutCompleted,
-	createClient,
-	payloadOf,
-	postWebhook,
-	setupStatus,
-	waitForJobState,
-} from "./support/helpers";
+import { api, createClient, paidClient, setupStatus } from "./support/helpers";
 
 describe("GET /api/portal/setup-status", () => {
 	it("answers the read model for a fresh checkout: confirming once the customer is back", async () => {
@@ -30,9 +22,7 @@ describe("GET /api/portal/setup-status", () => {
 	});
 
 	it("advances to completed with next action set_password after the webhook", async () => {
-		const client = await createClient();
-		await postWebhook(payloadOf(checkoutCompleted(client)));
-		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
+		const { client } = await paidClient();
 		expect((await setupStatus(client)).body).toMatchObject({
 			payment_state: "paid",
 			provisioning_state: "completed",

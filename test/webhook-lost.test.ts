@@ -3,7 +3,7 @@ import {
 	captureLogs,
 	checkoutCompleted,
 	checkoutSessionObject,
-	countRows,
+	countOf,
 	createClient,
 	envWith,
 	payloadOf,
@@ -62,8 +62,8 @@ describe("webhook late or lost", () => {
 
 		const late = await postWebhook(payloadOf(checkoutCompleted(client)), { env: stripe.env });
 		expect(late.status).toBe(200);
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", client.clientId)).toBe(1);
-		expect(await countRows("select count(*) as n from outbox where to_address = ?", client.email)).toBe(1);
+		expect(await countOf("jobs", { client_id: client.clientId })).toBe(1);
+		expect(await countOf("outbox", { to_address: client.email })).toBe(1);
 	});
 
 	it("says unpaid with next action pay when Stripe reports the session still open", async () => {

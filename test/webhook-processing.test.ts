@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
 	captureLogs,
 	checkoutCompleted,
-	countRows,
+	countOf,
 	createClient,
 	envelope,
 	invoiceEvent,
@@ -16,8 +16,8 @@ import {
 	waitForJobState,
 } from "./support/helpers";
 
-const emailsTo = (to: string) => countRows("select count(*) as n from outbox where to_address = ?", to);
-const usersOf = (clientId: string) => countRows("select count(*) as n from users where client_id = ?", clientId);
+const emailsTo = (to: string) => countOf("outbox", { to_address: to });
+const usersOf = (clientId: string) => countOf("users", { client_id: clientId });
 
 describe("webhook processing", () => {
 	it("turns checkout.session.completed into a paid client, one job, and a provisioned user", async () => {
@@ -40,7 +40,7 @@ describe("webhook processing", () => {
 		expect(second.status).toBe(200);
 		expect(await second.json()).toMatchObject({ duplicate: true });
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", client.clientId)).toBe(1);
+		expect(await countOf("jobs", { client_id: client.clientId })).toBe(1);
 		expect(await usersOf(client.clientId)).toBe(1);
 		expect(await emailsTo(client.email)).toBe(1);
 	});
@@ -53,7 +53,7 @@ describe("webhook processing", () => {
 		const bodies = (await Promise.all(responses.map((r) => r.json()))) as Array<{ duplicate: boolean }>;
 		expect(bodies.filter((b) => !b.duplicate)).toHaveLength(1);
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", client.clientId)).toBe(1);
+		expect(await countOf("jobs", { client_id: client.clientId })).toBe(1);
 		expect(await usersOf(client.clientId)).toBe(1);
 		expect(await emailsTo(client.email)).toBe(1);
 	});
@@ -66,7 +66,7 @@ describe("webhook processing", () => {
 			postWebhook(payloadOf(invoiceEvent("invoice.paid", client))),
 		]);
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", client.clientId)).toBe(1);
+		expect(await countOf("jobs", { client_id: client.clientId })).toBe(1);
 		expect(await emailsTo(client.email)).toBe(1);
 	});
 
@@ -179,14 +179,14 @@ describe("webhook processing", () => {
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ ignored: true });
 		expect(logs.events("WEBHOOK_IGNORED")[0]).toMatchObject({ event_id: event.id, event_type: "customer.created" });
-		expect(await countRows("select count(*) as n from webhook_events where id = ?", event.id)).toBe(1);
+		expect(await countOf("webhook_events", { id: event.id })).toBe(1);
 	});
 
 	it("acknowledges an event for a client we do not know, changing nothing", async () => {
 		const stranger = { clientId: crypto.randomUUID(), crn: "CRN-NONE-0000", sessionId: "cs_test_stranger" };
 		const response = await postWebhook(payloadOf(checkoutCompleted(stranger)));
 		expect(response.status).toBe(200);
-		expect(await countRows("select count(*) as n from jobs where client_id = ?", stranger.clientId)).toBe(0);
+		expect(await countOf("jobs", { client_id: stranger.clientId })).toBe(0);
 	});
 
 	it("finds the client by subscription id when the event carries no client_id", async () => {

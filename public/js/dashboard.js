@@ -28,7 +28,6 @@ const STATUS = {
 	incomplete_expired: ["Payment expired", "bad"],
 	paused: ["Paused", "warn"],
 	canceled: ["Cancelled", "bad"],
-	cancelled: ["Cancelled", "bad"],
 };
 
 function humanise(value) {

@@ -33,20 +33,21 @@ function disableForm(message) {
 	showError(formError, message);
 }
 
+// The server's policy is the rule (src/rules/password-policy.ts). The page checks
+// only what it can know sooner: the length the input declares, and that both fields
+// match. Anything else comes back as the server's own message.
+const minLength = passwordInput.minLength;
+
 function validate(pw, confirm) {
-	let ok = true;
-	if (pw.length < 12) {
-		setFieldError(passwordInput, "Use at least 12 characters.");
-		ok = false;
-	} else if (/^(.)\1*$/su.test(pw)) {
-		setFieldError(passwordInput, "Don't use a single character repeated.");
-		ok = false;
+	if (pw.length < minLength) {
+		setFieldError(passwordInput, `Use at least ${minLength} characters.`);
+		return false;
 	}
-	if (ok && pw !== confirm) {
+	if (pw !== confirm) {
 		setFieldError(confirmInput, "The passwords don't match.");
-		ok = false;
+		return false;
 	}
-	return ok;
+	return true;
 }
 
 form.addEventListener("submit", async (ev) => {

@@ -3,6 +3,7 @@
 // idempotency key. Times are epoch milliseconds unless named `*_event_at`
 // (Stripe's `created`, epoch seconds, used only for ordering).
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { JOB_STATES } from "../rules/job-states";
 
 export const clients = sqliteTable(
 	"clients",
@@ -45,8 +46,7 @@ export const jobs = sqliteTable(
 			.notNull()
 			.unique()
 			.references(() => clients.id),
-		/** PAYMENT_CONFIRMED | PROVISIONING_STARTED | WELCOME_EMAIL_SENT | FAILED */
-		state: text("state").notNull(),
+		state: text("state", { enum: JOB_STATES }).notNull(),
 		attempts: integer("attempts").notNull().default(0),
 		lastError: text("last_error"),
 		checkoutSessionId: text("checkout_session_id"),

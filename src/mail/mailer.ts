@@ -2,7 +2,7 @@
 // Every send carries an idempotency key: a redelivered queue message must not
 // send a second welcome email.
 import type { Config } from "../config";
-import type { Db } from "../db/queries";
+import type { Db } from "../db/database";
 import { createOutboxMailer } from "./outbox";
 import { createResendMailer } from "./resend";
 

@@ -1,6 +1,7 @@
 // The `outbox` transport: the message is stored in D1 and logged with its link,
 // so local work and tests need no mail provider. Not for real customers.
-import { type Db, insertOutboxMessage } from "../db/queries";
+import type { Db } from "../db/database";
+import { insertOutboxMessage } from "../db/outbox";
 import { log } from "../log";
 import type { Mailer } from "./mailer";
 

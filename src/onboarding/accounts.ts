@@ -1,16 +1,17 @@
-// Portal accounts: password policy and PBKDF2 hashing, the single-use
+// Portal accounts: PBKDF2 password hashing, the single-use
 // set-password token, login sessions. Expected failures are values; routes
 // map them to HTTP in one place.
 import { randomToken, sha256Hex, toHex } from "../crypto";
 import {
-	type Db,
 	deleteSession,
 	findPasswordToken,
 	findSessionUser,
 	findUserByEmail,
 	insertSession,
 	setPasswordOnce,
-} from "../db/queries";
+} from "../db/accounts";
+import type { Db } from "../db/database";
+import { passwordProblem } from "../rules/password-policy";
 
 /**
  * Cloudflare's runtime refuses PBKDF2 above 100 000 iterations (workerd#1346;
@@ -18,20 +19,6 @@ import {
  */
 export const PBKDF2_ITERATIONS = 100_000;
 export const SESSION_TTL_MS = 7 * 24 * 3_600_000;
-export const MIN_PASSWORD_LENGTH = 12;
-
-export function passwordProblem(password: string, email: string): string | null {
-	if (password.length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
-	if (password.length > 256) return "Use at most 256 characters.";
-	if (new Set(password).size < 4) return "Use a less repetitive password.";
-	// The local part only when it is long enough to mean something ("a@…" must not ban every "a").
-	const local = email.toLowerCase().split("@")[0] ?? "";
-	const lower = password.toLowerCase();
-	if (lower.includes(email.toLowerCase()) || (local.length >= 4 && lower.includes(local))) {
-		return "Do not use your email address in the password.";
-	}
-	return null;
-}
 
 async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
 	const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);

@@ -3,7 +3,8 @@
 // every place Stripe echoes back to us.
 import type { Config, Plan } from "../config";
 import { newCrn, randomToken, sha256Hex } from "../crypto";
-import { type Db, insertClient, setCheckoutSession } from "../db/queries";
+import { insertClient, setCheckoutSession } from "../db/clients";
+import type { Db } from "../db/database";
 import type { StripeApi } from "../stripe/api";
 
 export interface CheckoutInput {

@@ -1,15 +1,11 @@
 // Applies a confirmed (or changed) payment: ledger, client state and job in one
 // D1 batch, then one queue message. The webhook, the status route's Stripe
 // sync and the reconciler all run this same idempotent path.
-import {
-	applyPaymentBatch,
-	type Db,
-	findClientIdForChange,
-	forgetLedgerEntry,
-	type LedgerEntry,
-	recordLedgerOnly,
-} from "../db/queries";
+import { findClientIdForChange } from "../db/clients";
+import type { Db } from "../db/database";
+import { applyPaymentBatch, forgetLedgerEntry, type LedgerEntry, recordLedgerOnly } from "../db/payment-batch";
 import { errorMessage, log } from "../log";
+import { JOB } from "../rules/job-states";
 import type { PaymentChange } from "../stripe/events";
 import { type ProvisioningQueue, provisionMessage } from "./provisioning-message";
 
@@ -47,7 +43,7 @@ export async function applyPaymentChange(
 
 	const job = result.job;
 	// A job still waiting may have lost its message: one more is harmless (the consumer is idempotent).
-	if (!job || !(job.created || job.state === "PAYMENT_CONFIRMED")) {
+	if (!job || !(job.created || job.state === JOB.confirmed)) {
 		return { status: "applied", clientId, jobId: job?.id, enqueued: false };
 	}
 	try {

@@ -2,7 +2,10 @@
 // email. Each step is idempotent, so a redelivered message never creates a
 // second user or sends a second email. Collaborators are passed in.
 import { randomToken, sha256Hex } from "../crypto";
-import { completeJob, type Db, ensureUser, findClientById, insertPasswordToken, startJob } from "../db/queries";
+import { ensureUser, insertPasswordToken } from "../db/accounts";
+import { findClientById } from "../db/clients";
+import type { Db } from "../db/database";
+import { completeJob, startJob } from "../db/jobs";
 import { errorMessage, log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { welcomeEmail } from "../mail/welcome";

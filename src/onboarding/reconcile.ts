@@ -1,8 +1,12 @@
 // The cron reconciler: a pure plan over stuck jobs, and an executor that
 // re-enqueues them and provisions paid Checkout Sessions no webhook reported.
 import type Stripe from "stripe";
-import { type Db, failJob, markRequeued, sessionsWithJobs, stuckJobs } from "../db/queries";
+import type { Db } from "../db/database";
+import { failJob, markRequeued, stuckJobs } from "../db/jobs";
+import { sessionsWithJobs } from "../db/ops";
 import { errorMessage, log } from "../log";
+import type { JobState } from "../rules/job-states";
+import { isPaidCheckout } from "../rules/subscription-status";
 import type { StripeApi } from "../stripe/api";
 import { type ProvisioningQueue, provisionMessage } from "./provisioning-message";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";
@@ -27,7 +31,7 @@ export const MAX_STRIPE_PAGES = 3;
 export interface StuckJob {
 	id: string;
 	clientId: string;
-	state: string;
+	state: JobState;
 	requeues: number;
 	lastError: string | null;
 	updatedAt: number;
@@ -104,9 +108,7 @@ export async function reconcileWithStripe(deps: ReconcileDeps): Promise<{ checke
 			startingAfter,
 		});
 		const ours = list.data.filter(
-			(s) =>
-				(s.client_reference_id || s.metadata?.client_id) &&
-				(s.payment_status === "paid" || s.payment_status === "no_payment_required"),
+			(s) => (s.client_reference_id || s.metadata?.client_id) && isPaidCheckout(s.payment_status),
 		);
 		checked += list.data.length;
 		const done = await sessionsWithJobs(

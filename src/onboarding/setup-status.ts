@@ -1,8 +1,10 @@
 // The onboarding read model, derived purely from stored rows. The status page
 // and the ops routes show exactly this; nothing else decides what a customer sees.
+import { type JobState, type ProvisioningState, provisioningState } from "../rules/job-states";
+import { isPaid, isTerminalSubscription } from "../rules/subscription-status";
 
+export { type ProvisioningState, provisioningState } from "../rules/job-states";
 export type PaymentState = "unpaid" | "confirming" | "paid";
-export type ProvisioningState = "not_started" | "queued" | "running" | "completed" | "failed";
 export type PasswordState = "not_sent" | "set";
 export type NextAction = "pay" | "wait_provisioning" | "set_password" | "go_to_dashboard";
 
@@ -13,7 +15,7 @@ export interface SetupStatusInput {
 	returnedAt: number | null;
 	/** Stripe said the session is still open at this time. */
 	checkoutOpenAt: number | null;
-	jobState: string | null;
+	jobState: JobState | null;
 	passwordSetAt: number | null;
 }
 
@@ -24,38 +26,17 @@ export interface SetupStatus {
 	next_action: NextAction;
 }
 
-const PAYING_SUBSCRIPTION = new Set(["active", "trialing"]);
-const LAPSED_SUBSCRIPTION = new Set(["canceled", "unpaid", "incomplete_expired"]);
-const PAID_CHECKOUT = new Set(["paid", "no_payment_required"]);
-
 export function paymentState(input: Omit<SetupStatusInput, "passwordSetAt">): PaymentState {
-	const sub = input.subscriptionStatus;
-	if (sub !== null ? PAYING_SUBSCRIPTION.has(sub) : PAID_CHECKOUT.has(input.paymentStatus)) return "paid";
+	if (isPaid(input)) return "paid";
 	if (input.paymentStatus === "failed" || input.checkoutStatus === "expired") return "unpaid";
-	if (sub !== null && LAPSED_SUBSCRIPTION.has(sub)) return "unpaid";
+	// An unpaid subscription has lapsed too: the customer has to pay again.
+	if (isTerminalSubscription(input.subscriptionStatus) || input.subscriptionStatus === "unpaid") return "unpaid";
 	// Back from Checkout (or Stripe told us it completed) but no confirmation stored yet.
 	// Stripe saying the session is still open after that means they never finished it.
 	const leftCheckout =
 		input.returnedAt !== null && (input.checkoutOpenAt === null || input.checkoutOpenAt < input.returnedAt);
 	const cameBack = leftCheckout || input.checkoutStatus === "complete" || input.jobState !== null;
 	return cameBack ? "confirming" : "unpaid";
-}
-
-export function provisioningState(jobState: string | null): ProvisioningState {
-	switch (jobState) {
-		case null:
-			return "not_started";
-		case "PAYMENT_CONFIRMED":
-			return "queued";
-		case "PROVISIONING_STARTED":
-			return "running";
-		case "WELCOME_EMAIL_SENT":
-			return "completed";
-		case "FAILED":
-			return "failed";
-		default:
-			return "not_started";
-	}
 }
 
 export function deriveSetupStatus(input: SetupStatusInput): SetupStatus {

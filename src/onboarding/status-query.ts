@@ -2,14 +2,9 @@
 // "confirming" for more than a few seconds it asks Stripe (at most once per
 // interval per client, claimed in D1) and runs the webhook's own payment path.
 import { sha256Hex } from "../crypto";
-import {
-	claimStripeCheck,
-	type Db,
-	markCheckoutOpen,
-	markReturned,
-	type StatusRow,
-	statusRowByTokenHash,
-} from "../db/queries";
+import { claimStripeCheck, markCheckoutOpen, markReturned } from "../db/clients";
+import type { Db } from "../db/database";
+import { type StatusRow, statusRowByTokenHash } from "../db/status-read";
 import { errorMessage, log } from "../log";
 import type { StripeApi } from "../stripe/api";
 import type { ProvisioningQueue } from "./provisioning-message";

@@ -2,7 +2,7 @@
 // the webhook's own payment path with what it says. The ledger id is derived
 // from the session and its payment status, so asking twice changes nothing.
 import type Stripe from "stripe";
-import type { Db } from "../db/queries";
+import type { Db } from "../db/database";
 import { changeFromCheckoutSession } from "../stripe/events";
 import { applyPaymentChange, type PaymentOutcome } from "./payments";
 import type { ProvisioningQueue } from "./provisioning-message";

@@ -2,27 +2,24 @@
 // doctor, find and unstick jobs, look a client up by CRN, replay an event.
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import type Stripe from "stripe";
 import { getConfig } from "../config";
 import { timingSafeEqualStrings } from "../crypto";
-import {
-	database,
-	findClientByCrn,
-	findJobByClient,
-	findUserByClient,
-	ledgerForClient,
-	listJobs,
-	outboxFor,
-	resetJob,
-} from "../db/queries";
+import { findUserByClient } from "../db/accounts";
+import { findClientByCrn } from "../db/clients";
+import { findJobByClient, resetJob } from "../db/jobs";
+import { ledgerForClient, listJobs } from "../db/ops";
+import { outboxFor } from "../db/outbox";
+import { deps } from "../deps";
 import { runChecks } from "../doctor";
 import { type AppEnv, jsonError } from "../http";
 import { log } from "../log";
 import { applyPaymentChange } from "../onboarding/payments";
-import { type ProvisioningQueue, provisionMessage } from "../onboarding/provisioning-message";
+import { provisionMessage } from "../onboarding/provisioning-message";
 import { deriveSetupStatus } from "../onboarding/setup-status";
+import { jobStateFor } from "../rules/job-states";
 import { StripeApiError } from "../stripe/api";
-import { stripeFor } from "../stripe/client";
-import { changeFromEvent, parseEventEnvelope, type StripeEventEnvelope } from "../stripe/events";
+import { changeFromEvent, parseEvent } from "../stripe/events";
 
 export const adminRoutes = new Hono<AppEnv>();
 
@@ -40,47 +37,32 @@ const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 adminRoutes.use("/admin/*", requireAdmin);
 
 adminRoutes.get("/admin/health", async (c) => {
-	const config = getConfig(c.env);
-	const checks = await runChecks({
-		config,
-		env: c.env,
-		db: database(c.env.DB),
-		stripe: stripeFor(config),
-		now: Date.now(),
-	});
-	return c.json({ ok: checks.every((check) => check.ok), mode: config.mode, checks });
+	const d = deps(c.env);
+	const checks = await runChecks({ ...d, env: c.env, now: d.clock() });
+	return c.json({ ok: checks.every((check) => check.ok), mode: d.config.mode, checks });
 });
-
-const STATUS_FILTER: Record<string, string> = {
-	queued: "PAYMENT_CONFIRMED",
-	running: "PROVISIONING_STARTED",
-	completed: "WELCOME_EMAIL_SENT",
-	failed: "FAILED",
-};
 
 adminRoutes.get("/admin/jobs", async (c) => {
 	const status = c.req.query("status");
-	const state = status ? (STATUS_FILTER[status] ?? status.toUpperCase()) : undefined;
-	if (state && !Object.values(STATUS_FILTER).includes(state)) {
+	const state = status ? jobStateFor(status) : undefined;
+	if (status && !state) {
 		return jsonError(c, 400, "invalid_status", "status must be queued, running, completed or failed.");
 	}
 	const limit = Math.min(200, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
-	return c.json({ jobs: await listJobs(database(c.env.DB), state, limit) });
+	return c.json({ jobs: await listJobs(deps(c.env).db, state, limit) });
 });
 
 adminRoutes.post("/admin/jobs/:id/retry", async (c) => {
-	const db = database(c.env.DB);
-	const job = await resetJob(db, c.req.param("id"), Date.now());
+	const d = deps(c.env);
+	const job = await resetJob(d.db, c.req.param("id"), d.clock());
 	if (!job) return jsonError(c, 409, "not_retryable", "No such job, or it already completed.");
-	await (c.env.PROVISIONING_QUEUE as ProvisioningQueue).send(provisionMessage(job.id, job.clientId), {
-		contentType: "json",
-	});
+	await d.queue.send(provisionMessage(job.id, job.clientId), { contentType: "json" });
 	log("ADMIN_ACTION", { action: "retry_job", job_id: job.id, client_id: job.clientId });
 	return c.json({ job: { id: job.id, client_id: job.clientId, state: job.state } }, 202);
 });
 
 adminRoutes.get("/admin/clients/:crn", async (c) => {
-	const db = database(c.env.DB);
+	const { db } = deps(c.env);
 	const client = await findClientByCrn(db, c.req.param("crn").toUpperCase());
 	if (!client) return jsonError(c, 404, "not_found", "No client with this CRN.");
 	const [job, user, events, emails] = await Promise.all([
@@ -120,19 +102,19 @@ adminRoutes.get("/admin/clients/:crn", async (c) => {
 // Stripe is the source of truth for events (kept 30 days): this also replays
 // an event that never reached us, by the id shown in Stripe's dashboard.
 adminRoutes.post("/admin/events/:id/replay", async (c) => {
-	const stripe = stripeFor(getConfig(c.env));
-	if (!stripe) return jsonError(c, 503, "stripe_unavailable", "Replaying needs STRIPE_SECRET_KEY.");
-	let event: StripeEventEnvelope | null = null;
+	const d = deps(c.env);
+	if (!d.stripe) return jsonError(c, 503, "stripe_unavailable", "Replaying needs STRIPE_SECRET_KEY.");
+	let event: Stripe.Event | null = null;
 	try {
-		event = parseEventEnvelope(JSON.stringify(await stripe.retrieveEvent(c.req.param("id"))));
+		event = parseEvent(JSON.stringify(await d.stripe.retrieveEvent(c.req.param("id"))));
 	} catch (error) {
 		if (!(error instanceof StripeApiError && error.status === 404)) throw error;
 	}
 	const change = event ? changeFromEvent(event) : null;
 	if (!event || !change) return jsonError(c, 404, "not_found", "Stripe has no event with this id that we act on.");
-	const now = Date.now();
+	const now = d.clock();
 	const outcome = await applyPaymentChange(
-		{ db: database(c.env.DB), queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue, now },
+		{ db: d.db, queue: d.queue, now },
 		{
 			eventId: `replay_${event.id}_${now}`,
 			type: event.type,

@@ -1,31 +1,31 @@
 // POST /api/checkout and GET /api/plans. Validation is hand-written: three
 // fields do not justify zod's weight in a bundle every webhook cold-starts.
 import { Hono } from "hono";
-import { getConfig } from "../config";
-import { database } from "../db/queries";
+import type { Config, Plan } from "../config";
+import { deps } from "../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { errorMessage, log } from "../log";
-import { startCheckout } from "../onboarding/checkout";
+import { type CheckoutInput, startCheckout } from "../onboarding/checkout";
 import { rateLimit } from "../rate-limit";
 import { StripeApiError } from "../stripe/api";
-import { stripeFor } from "../stripe/client";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export const checkoutRoutes = new Hono<AppEnv>();
 
 checkoutRoutes.get("/plans", (c) => {
-	const config = getConfig(c.env);
+	const { config } = deps(c.env);
 	const plans = [...config.plans.values()].map((p) => ({ code: p.code, name: p.name, price: p.priceDisplay }));
 	c.header("Cache-Control", "public, max-age=60");
 	return c.json({ plans });
 });
 
-checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
-	const config = getConfig(c.env);
-	const body = await readJsonObject(c);
-	if (!body) return jsonError(c, 400, "invalid_json", "Send a JSON object with email, name and plan_code.");
+type CheckoutBody =
+	| { ok: true; input: CheckoutInput }
+	| { ok: false; code: "invalid_request" | "unknown_plan"; fields: Record<string, string> };
 
+/** The sign-up form's three fields, each with its own message; a known plan comes back as its `Plan`. */
+export function parseCheckoutBody(body: Record<string, unknown>, plans: Config["plans"]): CheckoutBody {
 	const fields: Record<string, string> = {};
 	const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
 	const name = typeof body.name === "string" ? body.name.trim() : "";
@@ -34,28 +34,34 @@ checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 	else if (email.length > 254 || !EMAIL.test(email)) fields.email = "Enter a valid email address.";
 	if (!name) fields.name = "Enter your name.";
 	else if (name.length > 200) fields.name = "Use at most 200 characters.";
+	let plan: Plan | undefined;
 	if (!planCode) fields.plan_code = "Choose a plan.";
-	const plan = planCode ? config.plans.get(planCode) : undefined;
-	if (planCode && !plan) fields.plan_code = `Unknown plan "${planCode.slice(0, 40)}".`;
-	if (Object.keys(fields).length > 0) {
-		const code = fields.plan_code && planCode && !plan ? "unknown_plan" : "invalid_request";
-		return jsonError(c, 400, code, "Please correct the highlighted fields.", { fields });
+	else {
+		plan = plans.get(planCode);
+		if (!plan) fields.plan_code = `Unknown plan "${planCode.slice(0, 40)}".`;
 	}
+	if (plan && Object.keys(fields).length === 0) return { ok: true, input: { email, name, plan } };
+	return { ok: false, code: planCode && !plan ? "unknown_plan" : "invalid_request", fields };
+}
 
-	const stripe = stripeFor(config);
-	if (!stripe && !config.devTools) {
+checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
+	const d = deps(c.env);
+	const body = await readJsonObject(c);
+	if (!body) return jsonError(c, 400, "invalid_json", "Send a JSON object with email, name and plan_code.");
+	const parsed = parseCheckoutBody(body, d.config.plans);
+	if (!parsed.ok)
+		return jsonError(c, 400, parsed.code, "Please correct the highlighted fields.", { fields: parsed.fields });
+
+	if (!d.stripe && !d.config.devTools) {
 		log("CONFIG_ERROR", { check: "stripe_key", hint: "STRIPE_SECRET_KEY is not set: checkout is unavailable" });
 		return jsonError(c, 503, "checkout_unavailable", "Checkout is not available right now. Please try again later.");
 	}
 	try {
-		const started = await startCheckout(
-			{ db: database(c.env.DB), config, stripe, now: Date.now() },
-			{ email, name, plan: plan as NonNullable<typeof plan> },
-		);
+		const started = await startCheckout({ ...d, now: d.clock() }, parsed.input);
 		log("CHECKOUT_CREATED", {
 			client_id: started.clientId,
 			crn: started.crn,
-			plan_code: planCode,
+			plan_code: parsed.input.plan.code,
 			checkout_session_id: started.checkoutSessionId,
 		});
 		return c.json({

@@ -5,7 +5,9 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { getConfig } from "../config";
-import { database, findClientBySessionId, listOutbox } from "../db/queries";
+import { findClientBySessionId } from "../db/clients";
+import { listOutbox } from "../db/outbox";
+import { deps } from "../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { STRIPE_API_VERSION } from "../stripe/api-version";
 import { signStripePayload } from "../stripe/signature";
@@ -29,8 +31,8 @@ devRoutes.get("/dev/*", async (c) => {
 });
 
 devRoutes.get("/api/dev/checkout/:id", async (c) => {
-	const config = getConfig(c.env);
-	const client = await findClientBySessionId(database(c.env.DB), c.req.param("id"));
+	const { config, db } = deps(c.env);
+	const client = await findClientBySessionId(db, c.req.param("id"));
 	if (!client) return jsonError(c, 404, "not_found", "No such checkout session.");
 	const plan = config.plans.get(client.planCode);
 	return c.json({
@@ -44,15 +46,16 @@ devRoutes.get("/api/dev/checkout/:id", async (c) => {
 });
 
 devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
-	const config = getConfig(c.env);
-	const client = await findClientBySessionId(database(c.env.DB), c.req.param("id"));
+	const d = deps(c.env);
+	const { config } = d;
+	const client = await findClientBySessionId(d.db, c.req.param("id"));
 	if (!client?.checkoutSessionId) return jsonError(c, 404, "not_found", "No such checkout session.");
 	const body = await readJsonObject(c);
 	const success = typeof body?.success_url === "string" ? body.success_url : "";
 	// Only ever back to our own onboarding page: no open redirect.
 	const redirect = success.startsWith(`${config.appUrl}/onboarding?t=`) ? success : `${config.appUrl}/`;
 
-	const now = Math.floor(Date.now() / 1000);
+	const now = Math.floor(d.clock() / 1000);
 	const eventId = () => `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
 	const short = client.id.replace(/-/g, "").slice(0, 14);
 	const metadata = { client_id: client.id, plan_code: client.planCode, customer_reference: client.crn };
@@ -127,7 +130,7 @@ devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
 });
 
 devRoutes.get("/api/dev/outbox", async (c) => {
-	const messages = await listOutbox(database(c.env.DB), 50);
+	const messages = await listOutbox(deps(c.env).db, 50);
 	return c.json({
 		messages: messages.map((m) => ({
 			id: m.id,

@@ -3,15 +3,13 @@
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
-import { getConfig } from "../config";
-import { database } from "../db/queries";
+import { deps } from "../deps";
 import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../http";
 import { log } from "../log";
 import { login, logout, sessionUser, setPasswordWithToken } from "../onboarding/accounts";
-import { paymentState } from "../onboarding/setup-status";
 import { rateLimit } from "../rate-limit";
+import { isPaid } from "../rules/subscription-status";
 import { StripeApiError } from "../stripe/api";
-import { stripeFor } from "../stripe/client";
 
 export const SESSION_COOKIE = "portal_session";
 
@@ -27,7 +25,8 @@ portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) =
 	if (!token || !password) {
 		return jsonError(c, 400, "invalid_request", "Send the token from your email and a new password.");
 	}
-	const result = await setPasswordWithToken(database(c.env.DB), token, password, Date.now());
+	const d = deps(c.env);
+	const result = await setPasswordWithToken(d.db, token, password, d.clock());
 	if (!result.ok) {
 		return jsonError(c, result.reason === "token_expired" ? 410 : 400, result.reason, result.message);
 	}
@@ -40,7 +39,8 @@ portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 	const email = typeof body?.email === "string" ? body.email : "";
 	const password = typeof body?.password === "string" ? body.password : "";
 	if (!email || !password) return jsonError(c, 400, "invalid_request", "Enter your email and password.");
-	const result = await login(database(c.env.DB), email, password.slice(0, 1024), Date.now());
+	const d = deps(c.env);
+	const result = await login(d.db, email, password.slice(0, 1024), d.clock());
 	if (!result.ok) {
 		log("LOGIN_FAILED", { email_domain: email.split("@")[1] ?? "" });
 		return jsonError(c, 401, "invalid_credentials", "Email or password is incorrect.");
@@ -57,20 +57,21 @@ portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 
 portalRoutes.post("/portal/logout", async (c) => {
 	const token = getCookie(c, SESSION_COOKIE);
-	if (token) await logout(database(c.env.DB), token);
+	if (token) await logout(deps(c.env).db, token);
 	deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
 	return c.json({ ok: true });
 });
 
 async function currentUser(c: AppContext) {
 	const token = getCookie(c, SESSION_COOKIE);
-	return token ? sessionUser(database(c.env.DB), token, Date.now()) : undefined;
+	const d = deps(c.env);
+	return token ? sessionUser(d.db, token, d.clock()) : undefined;
 }
 
 portalRoutes.get("/portal/me", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
-	const plan = getConfig(c.env).plans.get(user.planCode);
+	const plan = deps(c.env).config.plans.get(user.planCode);
 	return c.json({
 		email: user.email,
 		name: user.name,
@@ -78,15 +79,14 @@ portalRoutes.get("/portal/me", async (c) => {
 		plan_code: user.planCode,
 		plan_name: plan?.name ?? user.planCode,
 		subscription_status: user.subscriptionStatus,
-		payment_state: paymentState({ ...user, returnedAt: null, checkoutOpenAt: null, jobState: "WELCOME_EMAIL_SENT" }),
+		payment_state: isPaid(user) ? "paid" : "unpaid",
 	});
 });
 
 portalRoutes.post("/portal/billing", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
-	const config = getConfig(c.env);
-	const stripe = stripeFor(config);
+	const { config, stripe } = deps(c.env);
 	if (!stripe || !user.stripeCustomerId) {
 		return jsonError(c, 503, "billing_unavailable", "Billing management is not available for this account yet.");
 	}

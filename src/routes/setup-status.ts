@@ -2,31 +2,18 @@
 // missing token: the same 404 (429 once an address keeps guessing), so the
 // route reveals nothing about tokens.
 import { Hono } from "hono";
-import { getConfig } from "../config";
 import { isTokenShaped } from "../crypto";
-import { database } from "../db/queries";
+import { deps } from "../deps";
 import { type AppEnv, jsonError } from "../http";
-import type { ProvisioningQueue } from "../onboarding/provisioning-message";
 import { readOnboardingStatus } from "../onboarding/status-query";
 import { overLimit, tooManyRequests } from "../rate-limit";
-import { stripeFor } from "../stripe/client";
 
 export const setupStatusRoutes = new Hono<AppEnv>();
 
 setupStatusRoutes.get("/portal/setup-status", async (c) => {
 	const token = c.req.query("t");
-	const config = getConfig(c.env);
-	const status = isTokenShaped(token)
-		? await readOnboardingStatus(
-				{
-					db: database(c.env.DB),
-					queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue,
-					stripe: stripeFor(config),
-					now: Date.now(),
-				},
-				token,
-			)
-		: null;
+	const d = deps(c.env);
+	const status = isTokenShaped(token) ? await readOnboardingStatus({ ...d, now: d.clock() }, token) : null;
 	if (!status) {
 		// Token guessing is the abuse to limit here. A known token's poll is one
 		// indexed read, and its calls to Stripe are already limited per client.
@@ -39,8 +26,8 @@ setupStatusRoutes.get("/portal/setup-status", async (c) => {
 		provisioning_state: status.provisioning_state,
 		password_state: status.password_state,
 		next_action: status.next_action,
-		support_email: config.supportEmail,
+		support_email: d.config.supportEmail,
 		updated_at: new Date(status.updatedAt).toISOString(),
-		...(config.devTools ? { dev: { outbox_url: "/dev/outbox" } } : {}),
+		...(d.config.devTools ? { dev: { outbox_url: "/dev/outbox" } } : {}),
 	});
 });

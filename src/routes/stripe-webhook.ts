@@ -3,13 +3,12 @@
 // never runs here: Checkout waits for this response before redirecting.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { getConfig } from "../config";
-import { database, recordLedgerOnly } from "../db/queries";
+import { recordLedgerOnly } from "../db/payment-batch";
+import { deps } from "../deps";
 import { type AppContext, type AppEnv, jsonError } from "../http";
 import { errorMessage, log } from "../log";
 import { applyPaymentChange } from "../onboarding/payments";
-import type { ProvisioningQueue } from "../onboarding/provisioning-message";
-import { changeFromEvent, parseEventEnvelope } from "../stripe/events";
+import { changeFromEvent, parseEvent } from "../stripe/events";
 import { verifyStripeSignature } from "../stripe/signature";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -28,7 +27,8 @@ webhookRoutes.post("/webhook/stripe", limit, (c) => handleStripeWebhook(c));
 webhookRoutes.post("/webhooks/stripe", limit, (c) => handleStripeWebhook(c));
 
 async function handleStripeWebhook(c: AppContext) {
-	const config = getConfig(c.env);
+	const d = deps(c.env);
+	const { config, db } = d;
 	if (config.webhookSecrets.length === 0) {
 		// 500 so Stripe keeps retrying while the operator fixes the secret.
 		log("CONFIG_ERROR", {
@@ -39,7 +39,7 @@ async function handleStripeWebhook(c: AppContext) {
 	}
 
 	const raw = new Uint8Array(await c.req.arrayBuffer());
-	const now = Date.now();
+	const now = d.clock();
 	const signature = await verifyStripeSignature(
 		raw,
 		c.req.header("stripe-signature"),
@@ -56,7 +56,7 @@ async function handleStripeWebhook(c: AppContext) {
 	}
 
 	const text = new TextDecoder().decode(raw);
-	const event = parseEventEnvelope(text);
+	const event = parseEvent(text);
 	if (!event) {
 		log("WEBHOOK_REJECTED", { reason: "malformed_event" });
 		return jsonError(c, 400, "malformed_event", "Body is not a Stripe event");
@@ -87,7 +87,6 @@ async function handleStripeWebhook(c: AppContext) {
 		matched_slot: signature.slot,
 	});
 
-	const db = database(c.env.DB);
 	const ledger = {
 		eventId: event.id,
 		type: event.type,
@@ -101,12 +100,7 @@ async function handleStripeWebhook(c: AppContext) {
 			log("WEBHOOK_IGNORED", { event_id: event.id, event_type: event.type, duplicate: !fresh });
 			return c.json({ received: true, ignored: true });
 		}
-		const outcome = await applyPaymentChange(
-			{ db, queue: c.env.PROVISIONING_QUEUE as ProvisioningQueue, now },
-			ledger,
-			change,
-			"webhook",
-		);
+		const outcome = await applyPaymentChange({ db, queue: d.queue, now }, ledger, change, "webhook");
 		log("WEBHOOK_PROCESSED_OK", {
 			event_id: event.id,
 			event_type: event.type,

@@ -1,15 +1,9 @@
-// The Stripe events we act on, narrowed from the raw envelope to one
-// `PaymentChange`: what the event says about a client's checkout, payment and
-// subscription. Pure: no I/O, so every event type is unit-testable.
+// The Stripe events we act on, narrowed by the SDK's own discriminated union
+// and reduced to one `PaymentChange`: what the event says about a client's
+// checkout, payment and subscription. Pure: no I/O, so every event type is
+// unit-testable.
 import type Stripe from "stripe";
-
-export interface StripeEventEnvelope {
-	id: string;
-	type: string;
-	created: number;
-	livemode: boolean;
-	data: { object: Record<string, unknown> };
-}
+import { isPaidCheckout, isPayingSubscription } from "../rules/subscription-status";
 
 export const HANDLED_EVENT_TYPES = [
 	"checkout.session.completed",
@@ -20,9 +14,9 @@ export const HANDLED_EVENT_TYPES = [
 	"customer.subscription.deleted",
 	"invoice.paid",
 	"invoice.payment_failed",
-] as const;
+] as const satisfies readonly Stripe.Event.Type[];
 
-export type CheckoutPaymentStatus = "paid" | "unpaid" | "no_payment_required" | "failed";
+export type CheckoutPaymentStatus = Stripe.Checkout.Session.PaymentStatus | "failed";
 
 /** What one event (or one Checkout Session read from Stripe) says about a client. */
 export interface PaymentChange {
@@ -31,13 +25,18 @@ export interface PaymentChange {
 	customerId?: string;
 	subscriptionId?: string;
 	checkout?: { status: "complete" | "expired"; paymentStatus: CheckoutPaymentStatus };
-	subscription?: { status: string; eventAt: number };
+	subscription?: { status: Stripe.Subscription.Status; eventAt: number };
 	invoice?: { status: "paid" | "payment_failed"; eventAt: number };
 	/** The event proves the customer paid: create (once) and enqueue the provisioning job. */
 	confirmsPayment: boolean;
 }
 
-export function parseEventEnvelope(text: string): StripeEventEnvelope | null {
+/**
+ * Checks the envelope of a verified webhook body. The fields checked are the
+ * ones we read before narrowing; past them the body is Stripe's signed JSON,
+ * trusted to match the SDK's `Stripe.Event` for its `type`.
+ */
+export function parseEvent(text: string): Stripe.Event | null {
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(text);
@@ -59,30 +58,25 @@ export function parseEventEnvelope(text: string): StripeEventEnvelope | null {
 	) {
 		return null;
 	}
-	return e as unknown as StripeEventEnvelope;
+	return parsed as Stripe.Event;
 }
 
-function idOf(ref: unknown): string | undefined {
+function idOf(ref: string | { id: string } | null | undefined): string | undefined {
 	if (typeof ref === "string") return ref;
-	if (ref && typeof ref === "object" && typeof (ref as { id?: unknown }).id === "string") {
-		return (ref as { id: string }).id;
-	}
-	return undefined;
+	return ref?.id;
 }
 
-function metaClientId(metadata: unknown): string | undefined {
-	const id = (metadata as Record<string, unknown> | null | undefined)?.client_id;
+function metaClientId(metadata: Stripe.Metadata | null | undefined): string | undefined {
+	const id = metadata?.client_id;
 	return typeof id === "string" && id !== "" ? id : undefined;
 }
-
-const PAYING_SUBSCRIPTION = new Set(["active", "trialing"]);
 
 /** A Checkout Session as Stripe reports it, from an event or from the API. */
 export function changeFromCheckoutSession(
 	session: Stripe.Checkout.Session,
 	asyncOutcome?: "succeeded" | "failed",
 ): PaymentChange {
-	let paymentStatus = session.payment_status as CheckoutPaymentStatus;
+	let paymentStatus: CheckoutPaymentStatus = session.payment_status;
 	if (asyncOutcome === "succeeded") paymentStatus = "paid";
 	if (asyncOutcome === "failed") paymentStatus = "failed";
 	const complete = session.status === "complete";
@@ -95,45 +89,49 @@ export function changeFromCheckoutSession(
 			complete || session.status === "expired"
 				? { status: complete ? "complete" : "expired", paymentStatus }
 				: undefined,
-		confirmsPayment: complete && (paymentStatus === "paid" || paymentStatus === "no_payment_required"),
+		confirmsPayment: complete && isPaidCheckout(paymentStatus),
 	};
 }
 
-export function changeFromEvent(event: StripeEventEnvelope): PaymentChange | null {
-	const object = event.data.object;
+function changeFromSubscription(subscription: Stripe.Subscription, status: Stripe.Subscription.Status, at: number) {
+	return {
+		clientId: metaClientId(subscription.metadata),
+		customerId: idOf(subscription.customer),
+		subscriptionId: subscription.id,
+		subscription: { status, eventAt: at },
+		confirmsPayment: isPayingSubscription(status),
+	};
+}
+
+function changeFromInvoice(invoice: Stripe.Invoice, paid: boolean, at: number): PaymentChange {
+	const details = invoice.parent?.subscription_details;
+	return {
+		clientId: metaClientId(details?.metadata) ?? metaClientId(invoice.metadata),
+		customerId: idOf(invoice.customer),
+		subscriptionId: idOf(details?.subscription),
+		invoice: { status: paid ? "paid" : "payment_failed", eventAt: at },
+		confirmsPayment: paid,
+	};
+}
+
+/** What a handled event says; null for every other type. */
+export function changeFromEvent(event: Stripe.Event): PaymentChange | null {
 	switch (event.type) {
 		case "checkout.session.completed":
-			return changeFromCheckoutSession(object as unknown as Stripe.Checkout.Session);
+			return changeFromCheckoutSession(event.data.object);
 		case "checkout.session.async_payment_succeeded":
-			return changeFromCheckoutSession(object as unknown as Stripe.Checkout.Session, "succeeded");
+			return changeFromCheckoutSession(event.data.object, "succeeded");
 		case "checkout.session.async_payment_failed":
-			return changeFromCheckoutSession(object as unknown as Stripe.Checkout.Session, "failed");
+			return changeFromCheckoutSession(event.data.object, "failed");
 		case "customer.subscription.created":
 		case "customer.subscription.updated":
-		case "customer.subscription.deleted": {
-			const sub = object as unknown as Stripe.Subscription;
-			const status = event.type === "customer.subscription.deleted" ? "canceled" : sub.status;
-			return {
-				clientId: metaClientId(sub.metadata),
-				customerId: idOf(sub.customer),
-				subscriptionId: sub.id,
-				subscription: { status, eventAt: event.created },
-				confirmsPayment: PAYING_SUBSCRIPTION.has(status),
-			};
-		}
+			return changeFromSubscription(event.data.object, event.data.object.status, event.created);
+		case "customer.subscription.deleted":
+			return changeFromSubscription(event.data.object, "canceled", event.created);
 		case "invoice.paid":
-		case "invoice.payment_failed": {
-			const invoice = object as unknown as Stripe.Invoice;
-			const details = invoice.parent?.subscription_details;
-			const paid = event.type === "invoice.paid";
-			return {
-				clientId: metaClientId(details?.metadata) ?? metaClientId(invoice.metadata),
-				customerId: idOf(invoice.customer),
-				subscriptionId: idOf(details?.subscription),
-				invoice: { status: paid ? "paid" : "payment_failed", eventAt: event.created },
-				confirmsPayment: paid,
-			};
-		}
+			return changeFromInvoice(event.data.object, true, event.created);
+		case "invoice.payment_failed":
+			return changeFromInvoice(event.data.object, false, event.created);
 		default:
 			return null;
 	}

@@ -1,0 +1,18 @@
+// The outbox transport's table: one stored message per idempotency key.
+import { desc, eq } from "drizzle-orm";
+import type { Db } from "./database";
+import { outbox } from "./schema";
+
+/** Returns false when a message with this idempotency key was already stored. */
+export async function insertOutboxMessage(db: Db, row: typeof outbox.$inferInsert): Promise<boolean> {
+	const inserted = await db.insert(outbox).values(row).onConflictDoNothing().returning({ id: outbox.id }).get();
+	return inserted !== undefined;
+}
+
+export function listOutbox(db: Db, limit: number) {
+	return db.select().from(outbox).orderBy(desc(outbox.createdAt)).limit(limit).all();
+}
+
+export function outboxFor(db: Db, toAddress: string) {
+	return db.select().from(outbox).where(eq(outbox.toAddress, toAddress)).orderBy(desc(outbox.createdAt)).all();
+}

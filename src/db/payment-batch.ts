@@ -1,0 +1,146 @@
+// The webhook's hot path: ledger row, client state and provisioning job in one
+// D1 batch (one transaction), as three written-out statements so no query is
+// built per request. Idempotency is in the guards: every statement after the
+// ledger insert runs only if that insert carried this delivery's nonce, so a
+// duplicate delivery, even a concurrent one, changes nothing.
+import { and, eq } from "drizzle-orm";
+import { JOB, type JobState } from "../rules/job-states";
+import { PAID_CHECKOUT } from "../rules/subscription-status";
+import type { PaymentChange } from "../stripe/events";
+import { type Db, sqlList } from "./database";
+import { webhookEvents } from "./schema";
+
+export interface LedgerEntry {
+	eventId: string;
+	type: string;
+	livemode: boolean;
+	eventCreated: number;
+	nonce: string;
+}
+
+export interface PaymentBatchResult {
+	/** False when this event id was already in the ledger: nothing changed. */
+	applied: boolean;
+	clientFound: boolean;
+	job?: { id: string; state: JobState; created: boolean };
+}
+
+const LEDGER_INSERT_SQL = `insert into webhook_events (id, type, livemode, event_created, client_id, nonce, received_at)
+values (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+on conflict (id) do nothing
+returning id`;
+
+// Every change to the client in one UPDATE; a null parameter means "this event
+// says nothing about it". SQLite evaluates each right-hand side against the old
+// row, so the guards see stored values: a completed session never goes back to
+// open, paid never goes back to unpaid, and since Stripe does not order
+// deliveries a subscription or invoice status older than the stored one is ignored.
+const CLIENT_UPDATE_SQL = `update clients set
+	checkout_session_id = coalesce(checkout_session_id, ?2),
+	stripe_customer_id = coalesce(?3, stripe_customer_id),
+	subscription_id = coalesce(subscription_id, ?4),
+	checkout_status = case when ?5 is null or checkout_status = 'complete' then checkout_status else ?5 end,
+	payment_status = case
+		when ?7 is not null then case when payment_status in (${sqlList(PAID_CHECKOUT)}) then payment_status else ?7 end
+		when ?6 is not null then case when payment_status = 'paid' then 'paid' else ?6 end
+		else payment_status end,
+	paid_at = case when ?7 is not null then coalesce(paid_at, ?1) else paid_at end,
+	subscription_status = case when ?8 is not null and (subscription_event_at is null or subscription_event_at <= ?9)
+		then ?8 else subscription_status end,
+	subscription_event_at = case when ?8 is not null and (subscription_event_at is null or subscription_event_at <= ?9)
+		then ?9 else subscription_event_at end,
+	invoice_status = case when ?10 is not null and (invoice_event_at is null or invoice_event_at <= ?11)
+		then ?10 else invoice_status end,
+	invoice_event_at = case when ?10 is not null and (invoice_event_at is null or invoice_event_at <= ?11)
+		then ?11 else invoice_event_at end,
+	updated_at = ?1
+where id = ?12 and exists (select 1 from webhook_events where id = ?13 and nonce = ?14)
+returning id`;
+
+// One job per client (unique index), created only if the client exists and
+// this delivery won the ledger. The no-op upsert returns the existing job otherwise.
+const JOB_UPSERT_SQL = `insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
+select ?1, id, '${JOB.confirmed}', 0, ?2, ?3, 0, ?4, ?4 from clients
+where id = ?5 and exists (select 1 from webhook_events where id = ?6 and nonce = ?7)
+on conflict (client_id) do update set client_id = excluded.client_id
+returning id, state`;
+
+/** Records the event and applies what it says, atomically, in one D1 batch. */
+export async function applyPaymentBatch(
+	db: Db,
+	ledger: LedgerEntry,
+	clientId: string,
+	change: PaymentChange,
+	newJob: { id: string; source: string },
+	now: number,
+): Promise<PaymentBatchResult> {
+	const d1 = db.$client;
+	const settled = change.confirmsPayment
+		? change.checkout?.paymentStatus === "no_payment_required"
+			? "no_payment_required"
+			: "paid"
+		: null;
+	// RETURNING answers everything in the same round trip: did this delivery win
+	// the ledger, does the client exist, which job does the client have.
+	const statements = [
+		d1
+			.prepare(LEDGER_INSERT_SQL)
+			.bind(ledger.eventId, ledger.type, ledger.livemode ? 1 : 0, ledger.eventCreated, clientId, ledger.nonce, now),
+		d1
+			.prepare(CLIENT_UPDATE_SQL)
+			.bind(
+				now,
+				change.checkoutSessionId ?? null,
+				change.customerId ?? null,
+				change.subscriptionId ?? null,
+				change.checkout?.status ?? null,
+				change.checkout?.paymentStatus ?? null,
+				settled,
+				change.subscription?.status ?? null,
+				change.subscription?.eventAt ?? null,
+				change.invoice?.status ?? null,
+				change.invoice?.eventAt ?? null,
+				clientId,
+				ledger.eventId,
+				ledger.nonce,
+			),
+	];
+	if (change.confirmsPayment) {
+		statements.push(
+			d1
+				.prepare(JOB_UPSERT_SQL)
+				.bind(newJob.id, change.checkoutSessionId ?? null, newJob.source, now, clientId, ledger.eventId, ledger.nonce),
+		);
+	}
+	const [ledgerRows, clientRows, jobRows] = await d1.batch<{ id: string; state?: JobState }>(statements);
+	const job = jobRows?.results[0];
+	return {
+		applied: ledgerRows?.results.length === 1,
+		clientFound: clientRows?.results.length === 1,
+		job: job?.state ? { id: job.id, state: job.state, created: job.id === newJob.id } : undefined,
+	};
+}
+
+/** Records an event that changes no client (ignored type, unknown client). */
+export async function recordLedgerOnly(db: Db, ledger: LedgerEntry, clientId: string | null, now: number) {
+	const row = await db
+		.insert(webhookEvents)
+		.values({
+			id: ledger.eventId,
+			type: ledger.type,
+			livemode: ledger.livemode,
+			eventCreated: ledger.eventCreated,
+			clientId,
+			nonce: ledger.nonce,
+			receivedAt: now,
+		})
+		.onConflictDoNothing()
+		.returning({ id: webhookEvents.id })
+		.get();
+	return row !== undefined;
+}
+
+/** Undoes a ledger entry so Stripe's retry runs the event again (used when the enqueue failed). */
+export async function forgetLedgerEntry(db: Db, eventId: string, nonce: string) {
+	await db.delete(webhookEvents).where(and(eq(webhookEvents.id, eventId), eq(webhookEvents.nonce, nonce)));
+}
