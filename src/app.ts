@@ -1,14 +1,18 @@
 // The Hono app: security headers, one sub-app per feature, and the single
 // place where unexpected errors become a generic JSON 500.
 import { Hono } from "hono";
+import { except } from "hono/combine";
 import { HTTPException } from "hono/http-exception";
 import { type AppEnv, jsonError } from "./http";
 import { errorMessage, log } from "./log";
+import { capJsonBody, requireJson, sameOriginOnly } from "./request-guards";
 import { adminRoutes } from "./routes/admin";
+import { requireAdmin } from "./routes/admin-auth";
 import { checkoutRoutes } from "./routes/checkout";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { portalRoutes } from "./routes/portal";
+import { recoveryRoutes } from "./routes/recovery";
 import { setupStatusRoutes } from "./routes/setup-status";
 import { webhookRoutes } from "./routes/stripe-webhook";
 
@@ -34,10 +38,19 @@ app.use("*", async (c, next) => {
 	await next();
 });
 
+app.use("/api/admin/*", requireAdmin);
+
+// Every POST but Stripe's webhook (raw body, its own 1 MiB cap and signature):
+// capped and JSON only. Cookie-carrying routes also refuse cross-site posts;
+// admin routes authenticate with a bearer header no other site can send.
+app.on("POST", ["/api/checkout", "/api/portal/*"], sameOriginOnly);
+app.on("POST", "/api/*", except(["/api/webhook/stripe", "/api/webhooks/stripe"], capJsonBody, requireJson));
+
 app.route("/api", webhookRoutes);
 app.route("/api", checkoutRoutes);
 app.route("/api", setupStatusRoutes);
 app.route("/api", portalRoutes);
+app.route("/api", recoveryRoutes);
 app.route("/api", healthRoutes);
 app.route("/api", adminRoutes);
 app.route("/", devRoutes);

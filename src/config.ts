@@ -1,7 +1,10 @@
 // Reads and validates the environment once per isolate: Stripe mode, webhook
-// secret slots, plans, mail transport. A bad value becomes a listed problem
-// and a CONFIG_ERROR log line, never a crash; the health routes report it.
+// secret slots, plans, origins, mail transport. A bad value becomes a listed
+// problem and a CONFIG_ERROR log line, never a crash; the health routes report
+// it, and the parts it would make unsafe (a live key over plain http, live
+// checkouts returning to localhost) stay switched off.
 import { log } from "./log";
+import { isHttps, isLoopbackOrigin, isPublicHttpsOrigin } from "./origins";
 
 export type StripeMode = "test" | "live" | "unconfigured";
 export type MailTransportName = "outbox" | "resend";
@@ -22,17 +25,24 @@ export interface Config {
 	mode: StripeMode;
 	stripeKey?: string;
 	stripeApiBase: string;
+	/** False when a live key would travel to a non-https STRIPE_API_BASE: no request is made. */
+	stripeApiBaseUsable: boolean;
 	/** Which variable the webhook secrets came from (never the value). */
 	webhookSecretSource?: string;
 	webhookSecrets: string[];
 	plans: Map<string, Plan>;
 	appUrl: string;
+	/** Live checkouts need an https origin Stripe can send the customer back to. */
+	appUrlPublic: boolean;
 	supportEmail: string;
 	mail: {
 		transport: MailTransportName;
 		from: string;
 		apiKey?: string;
 		apiBase: string;
+		apiBaseUsable: boolean;
+		/** The provider's accepted sends per second (Resend's default team limit is 2). */
+		ratePerSecond: number;
 	};
 	adminToken?: string;
 	/** Development-only checkout stand-in and outbox viewer. Never with a live key. */
@@ -45,6 +55,14 @@ export interface Config {
  * a fresh clone walks the whole flow offline. Only ever used with no Stripe key.
  */
 export const DEV_WEBHOOK_SECRET = "whsec_local_development_only";
+
+/** The operator console's token in the offline walkthrough, when ADMIN_TOKEN is not set. Dev tools only. */
+export const DEV_ADMIN_TOKEN = "dev-admin-token-for-local-work-only-0000";
+
+/** Shorter admin tokens are guessable; `openssl rand -hex 32` gives 64 characters. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+const DEFAULT_MAIL_RATE_PER_SECOND = 2;
 
 const cache = new WeakMap<object, Config>();
 
@@ -118,7 +136,9 @@ export function parseConfig(env: Env): Config {
 
 	const secrets = webhookSecretsFor(mode, env);
 	let { webhookSecrets, webhookSecretSource } = secrets;
-	const devTools = value(env.DEV_TOOLS) === "1" && mode === "unconfigured" && detected !== "invalid";
+	const appUrl = (value(env.APP_URL) ?? "").replace(/\/+$/, "");
+	// Both, so a deployment cannot switch them on: no Stripe key at all, and a loopback origin.
+	const devTools = value(env.DEV_TOOLS) === "1" && !stripeKey && isLoopbackOrigin(appUrl);
 	if (webhookSecrets.length === 0 && devTools) {
 		webhookSecrets = [DEV_WEBHOOK_SECRET];
 		webhookSecretSource = "built-in development secret";
@@ -169,13 +189,50 @@ export function parseConfig(env: Env): Config {
 		problems.push({ name: "plans", hint: 'PLANS is empty: set it to {"plan_code": "price_…"}' });
 	}
 
-	const appUrl = (value(env.APP_URL) ?? "").replace(/\/+$/, "");
-	if (!/^https?:\/\/[^/]+/.test(appUrl)) {
+	const appUrlPublic = isPublicHttpsOrigin(appUrl);
+	if (!/^https?:\/\/[^/]+$/.test(appUrl)) {
 		problems.push({ name: "app_url", hint: "APP_URL must be the site's origin, e.g. https://onboarding.example.com" });
-	} else if (mode === "live" && !appUrl.startsWith("https://")) {
-		problems.push({ name: "app_url", hint: "APP_URL must be https:// in live mode" });
+	} else if (mode === "live" && !appUrlPublic) {
+		problems.push({
+			name: "app_url",
+			hint: `APP_URL ${appUrl} is not an https public origin: live checkout is refused until it is`,
+		});
 	}
 
+	const stripeApiBase = (value(env.STRIPE_API_BASE) ?? "https://api.stripe.com").replace(/\/+$/, "");
+	const stripeApiBaseUsable = mode !== "live" || isHttps(stripeApiBase);
+	if (!stripeApiBaseUsable) {
+		problems.push({ name: "stripe_api_base", hint: "STRIPE_API_BASE must be https:// with a live key: unset it" });
+	}
+
+	const mail = parseMail(env, mode, problems);
+	const adminToken = value(env.ADMIN_TOKEN) ?? (devTools ? DEV_ADMIN_TOKEN : undefined);
+	if (adminToken && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+		problems.push({
+			name: "admin_token",
+			hint: `ADMIN_TOKEN has ${adminToken.length} characters; use at least ${MIN_ADMIN_TOKEN_LENGTH} (openssl rand -hex 32)`,
+		});
+	}
+
+	return {
+		mode,
+		stripeKey: detected === "invalid" ? undefined : stripeKey,
+		stripeApiBase,
+		stripeApiBaseUsable,
+		webhookSecretSource,
+		webhookSecrets,
+		plans,
+		appUrl,
+		appUrlPublic,
+		supportEmail: value(env.SUPPORT_EMAIL) ?? "support@example.com",
+		mail,
+		adminToken,
+		devTools,
+		problems,
+	};
+}
+
+function parseMail(env: Env, mode: StripeMode, problems: ConfigProblem[]): Config["mail"] {
 	const transportRaw = value(env.MAIL_TRANSPORT) ?? "outbox";
 	let transport: MailTransportName = "outbox";
 	if (transportRaw === "outbox" || transportRaw === "resend") {
@@ -186,24 +243,36 @@ export function parseConfig(env: Env): Config {
 			hint: `MAIL_TRANSPORT "${transportRaw}" is unknown: use outbox or resend`,
 		});
 	}
-
+	const apiKey = value(env.MAIL_API_KEY);
+	if (transport === "outbox" && mode === "live") {
+		problems.push({
+			name: "mail_transport",
+			hint: "MAIL_TRANSPORT is outbox in live mode: customers receive no email; set MAIL_TRANSPORT=resend and MAIL_API_KEY",
+		});
+	} else if (transport === "resend" && !apiKey) {
+		problems.push({
+			name: "mail_transport",
+			hint: "MAIL_TRANSPORT is resend but MAIL_API_KEY is not set: wrangler secret put MAIL_API_KEY",
+		});
+	}
+	const apiBase = (value(env.MAIL_API_BASE) ?? "https://api.resend.com").replace(/\/+$/, "");
+	const apiBaseUsable = mode !== "live" || isHttps(apiBase);
+	if (!apiBaseUsable) {
+		problems.push({ name: "mail_api_base", hint: "MAIL_API_BASE must be https:// in live mode: unset it" });
+	}
+	const rateRaw = value(env.MAIL_RATE_PER_SECOND);
+	let ratePerSecond = DEFAULT_MAIL_RATE_PER_SECOND;
+	if (rateRaw !== undefined) {
+		const parsed = Number(rateRaw);
+		if (Number.isFinite(parsed) && parsed > 0) ratePerSecond = parsed;
+		else problems.push({ name: "mail_rate", hint: `MAIL_RATE_PER_SECOND "${rateRaw}" is not a positive number` });
+	}
 	return {
-		mode,
-		stripeKey: detected === "invalid" ? undefined : stripeKey,
-		stripeApiBase: (value(env.STRIPE_API_BASE) ?? "https://api.stripe.com").replace(/\/+$/, ""),
-		webhookSecretSource,
-		webhookSecrets,
-		plans,
-		appUrl,
-		supportEmail: value(env.SUPPORT_EMAIL) ?? "support@example.com",
-		mail: {
-			transport,
-			from: value(env.MAIL_FROM) ?? "onboarding@example.com",
-			apiKey: value(env.MAIL_API_KEY),
-			apiBase: (value(env.MAIL_API_BASE) ?? "https://api.resend.com").replace(/\/+$/, ""),
-		},
-		adminToken: value(env.ADMIN_TOKEN),
-		devTools,
-		problems,
+		transport,
+		from: value(env.MAIL_FROM) ?? "onboarding@example.com",
+		apiKey,
+		apiBase,
+		apiBaseUsable,
+		ratePerSecond,
 	};
 }

@@ -4,7 +4,7 @@
 import { type Config, getConfig } from "./config";
 import { type Db, database } from "./db/database";
 import { createMailer, type Mailer } from "./mail/mailer";
-import type { ProvisioningQueue } from "./onboarding/provisioning-message";
+import type { ProvisioningQueue } from "./onboarding/queue-message";
 import type { StripeApi } from "./stripe/api";
 import { stripeFor } from "./stripe/client";
 

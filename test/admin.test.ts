@@ -98,6 +98,8 @@ describe("health", () => {
 			"webhook_secret",
 			"stripe_modes_agree",
 			"app_url",
+			"stripe_api_base",
+			"admin_token",
 			"database",
 			"queue",
 			"plans",
@@ -133,7 +135,7 @@ describe("health", () => {
 		});
 		expect(check(await doctor(live), "app_url")).toMatchObject({
 			ok: false,
-			hint: "APP_URL must be https:// in live mode",
+			hint: "APP_URL http://onboarding.example.com is not an https public origin: live checkout is refused until it is",
 		});
 	});
 

@@ -86,13 +86,13 @@ describe("POST /api/checkout", () => {
 		}
 	});
 
-	it("answers 502 when Stripe fails, without leaking the key", async () => {
+	it("answers 502 when Stripe keeps failing past its retries, without leaking the key", async () => {
 		const key = `sk_test_${uniqueId("failing")}`;
 		const custom = envWith({ STRIPE_SECRET_KEY: key });
 		await fetch(`${env.STAND_IN_URL}/__control/fail`, {
 			method: "POST",
 			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ key, path: "/v1/checkout/sessions", times: 1 }),
+			body: JSON.stringify({ key, path: "/v1/checkout/sessions", times: 10 }),
 		});
 		const logs = captureLogs();
 		const response = await checkout({ email: "b@example.com", name: "B", plan_code: "starter" }, custom);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { provisionMessage } from "../src/onboarding/provisioning-message";
+import { provisionMessage } from "../src/onboarding/queue-message";
 import {
 	adminApi,
 	captureLogs,

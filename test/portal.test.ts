@@ -133,8 +133,11 @@ describe("login, session, logout", () => {
 			crn: client.crn,
 			plan_code: "starter",
 			plan_name: "Starter",
-			subscription_status: null,
+			subscription_status: "active",
 			payment_state: "paid",
+			subscriptions: [
+				{ crn: client.crn, plan_code: "starter", plan_name: "Starter", status: "active", access: "active" },
+			],
 		});
 		// Only the session's hash is stored.
 		const token = cookie.split("=")[1] ?? "";

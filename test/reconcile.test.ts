@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
-	MAX_REQUEUES_PER_JOB,
+	GIVE_UP_AFTER_MS,
 	planRequeue,
 	RETRYING_STUCK_AFTER_MS,
 	STUCK_AFTER_MS,
@@ -33,6 +33,7 @@ describe("reconciliation plan", () => {
 		state: "PAYMENT_CONFIRMED",
 		requeues: 0,
 		lastError: null,
+		queuedAt: 0,
 		updatedAt: 0,
 		...over,
 	});
@@ -49,14 +50,19 @@ describe("reconciliation plan", () => {
 
 	it("leaves a job the queue is retrying alone until its whole retry window has passed", () => {
 		const now = 100 * STUCK_AFTER_MS;
-		const retrying = { state: "PROVISIONING_STARTED" as const, lastError: "mail provider answered 500" };
+		const retrying = { state: "PROVISIONING_STARTED" as const, lastError: "mail provider answered 500", queuedAt: now };
 		expect(planRequeue([job({ ...retrying, updatedAt: now - STUCK_AFTER_MS - 1 })], now).requeue).toEqual([]);
 		expect(planRequeue([job({ ...retrying, updatedAt: now - RETRYING_STUCK_AFTER_MS })], now).requeue).toHaveLength(1);
 	});
 
-	it("fails a job that was re-enqueued too often instead of looping forever", () => {
-		const plan = planRequeue([job({ id: "looping", requeues: MAX_REQUEUES_PER_JOB })], 10 * STUCK_AFTER_MS);
-		expect(plan.fail.map((j) => j.id)).toEqual(["looping"]);
+	it("gives up on a job by the age of its run, not by how often it was re-enqueued", () => {
+		const now = 100 * GIVE_UP_AFTER_MS;
+		// Re-enqueued every two minutes through a 20-minute queue outage: still re-enqueued.
+		const outage = job({ id: "outage", requeues: 10, queuedAt: now - 20 * 60_000, updatedAt: now - STUCK_AFTER_MS });
+		const old = job({ id: "old", requeues: 1, queuedAt: now - GIVE_UP_AFTER_MS, updatedAt: now - STUCK_AFTER_MS });
+		const plan = planRequeue([outage, old], now);
+		expect(plan.requeue.map((j) => j.id)).toEqual(["outage"]);
+		expect(plan.fail.map((j) => j.id)).toEqual(["old"]);
 	});
 });
 
@@ -85,10 +91,12 @@ describe("cron reconciler", () => {
 		expect(logs.events("RECONCILE_REQUEUED")).toHaveLength(50);
 	});
 
-	it("fails a job that keeps getting stuck", async () => {
-		const { client } = await stuckJob("PROVISIONING_STARTED", STUCK_AFTER_MS + 1_000, MAX_REQUEUES_PER_JOB);
+	it("fails a job whose run is older than the give-up age, naming why", async () => {
+		const { client } = await stuckJob("PROVISIONING_STARTED", GIVE_UP_AFTER_MS + 1_000, 3);
 		await runCron(Date.now());
-		expect(await jobOf(client.clientId)).toMatchObject({ state: "FAILED" });
+		const job = await jobOf(client.clientId);
+		expect(job).toMatchObject({ state: "FAILED" });
+		expect(job?.last_error).toMatch(/^still PROVISIONING_STARTED \d+ min after it was queued$/);
 	});
 
 	it("provisions a paid session that Stripe lists but no webhook reported, once", async () => {

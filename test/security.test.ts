@@ -61,7 +61,7 @@ describe("rate limits", () => {
 			const response = await api("/api/portal/login", {
 				method: "POST",
 				headers: { "cf-connecting-ip": ip },
-				json: { email: "x@example.com", password: "wrong password 123" },
+				json: { email: `x${i}@example.com`, password: "wrong password 123" },
 			});
 			statuses.push(response.status);
 		}

@@ -16,6 +16,7 @@ describe("GET /api/portal/setup-status", () => {
 			provisioning_state: "not_started",
 			password_state: "not_sent",
 			next_action: "wait_provisioning",
+			plan_code: "starter",
 			support_email: "support@example.com",
 			updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
 		});

@@ -1,42 +1,78 @@
-// Portal logins, their single-use set-password tokens and their sessions.
-// Only hashes of tokens and session ids are stored.
-import { and, eq, isNull, sql } from "drizzle-orm";
+// Portal logins (one per email), their single-use set-password links and their
+// sessions. Only hashes of link tokens and session ids are stored.
+import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
+import type { LinkPurpose } from "../rules/set-password-links";
 import type { Db } from "./database";
 import { clients, passwordTokens, sessions, users } from "./schema";
 
-/** One portal user per client; a second attempt finds the first. */
+/**
+ * The login for this client's email, created if there is none, and the client
+ * attached to it. One login per email (unique index): a returning customer's
+ * second plan, or two purchases paid at once, still end with one login.
+ */
 export async function ensureUser(db: Db, user: { id: string; clientId: string; email: string }, now: number) {
-	const [, found] = await db.batch([
+	const [, , found] = await db.batch([
 		db
 			.insert(users)
 			.values({ ...user, createdAt: now })
-			.onConflictDoNothing({ target: users.clientId }),
-		db.select().from(users).where(eq(users.clientId, user.clientId)),
+			.onConflictDoNothing({ target: users.email }),
+		db
+			.update(clients)
+			.set({ userId: sql`(select ${users.id} from ${users} where ${users.email} = ${user.email})` })
+			.where(and(eq(clients.id, user.clientId), isNull(clients.userId))),
+		db
+			.select({ user: users })
+			.from(clients)
+			.innerJoin(users, eq(users.id, clients.userId))
+			.where(eq(clients.id, user.clientId)),
 	]);
-	return found[0];
+	return found[0]?.user;
 }
 
 export function findUserByEmail(db: Db, email: string) {
 	return db.select().from(users).where(eq(users.email, email)).get();
 }
 
-export function findUserByClient(db: Db, clientId: string) {
-	return db.select().from(users).where(eq(users.clientId, clientId)).get();
+/** The login for an email with the name from its newest plan, for greeting it in an email. */
+export async function findLoginByEmail(db: Db, email: string) {
+	const row = await db
+		.select({ user: users, name: clients.name })
+		.from(users)
+		.leftJoin(clients, eq(clients.userId, users.id))
+		.where(eq(users.email, email))
+		.orderBy(desc(clients.createdAt))
+		.limit(1)
+		.get();
+	return row ? { ...row.user, name: row.name ?? "" } : undefined;
 }
 
-export async function insertPasswordToken(db: Db, tokenHash: string, userId: string, expiresAt: number, now: number) {
-	await db.insert(passwordTokens).values({ tokenHash, userId, expiresAt, createdAt: now });
+/** The login a client's plan belongs to, once it is provisioned. */
+export async function findUserOfClient(db: Db, clientId: string) {
+	const row = await db
+		.select({ user: users })
+		.from(clients)
+		.innerJoin(users, eq(users.id, clients.userId))
+		.where(eq(clients.id, clientId))
+		.get();
+	return row?.user;
+}
+
+export async function insertPasswordToken(
+	db: Db,
+	token: { tokenHash: string; userId: string; purpose: LinkPurpose; expiresAt: number },
+	now: number,
+) {
+	await db.insert(passwordTokens).values({ ...token, createdAt: now });
 }
 
 export function findPasswordToken(db: Db, tokenHash: string) {
 	return db
 		.select({
-			tokenHash: passwordTokens.tokenHash,
 			userId: passwordTokens.userId,
+			purpose: passwordTokens.purpose,
 			expiresAt: passwordTokens.expiresAt,
 			usedAt: passwordTokens.usedAt,
 			email: users.email,
-			passwordSetAt: users.passwordSetAt,
 		})
 		.from(passwordTokens)
 		.innerJoin(users, eq(users.id, passwordTokens.userId))
@@ -44,23 +80,39 @@ export function findPasswordToken(db: Db, tokenHash: string) {
 		.get();
 }
 
+/** When each link of a login was sent and used; never the token. */
+export function linksOfUser(db: Db, userId: string, limit = 20) {
+	return db
+		.select({
+			purpose: passwordTokens.purpose,
+			createdAt: passwordTokens.createdAt,
+			expiresAt: passwordTokens.expiresAt,
+			usedAt: passwordTokens.usedAt,
+		})
+		.from(passwordTokens)
+		.where(eq(passwordTokens.userId, userId))
+		.orderBy(desc(passwordTokens.createdAt))
+		.limit(limit)
+		.all();
+}
+
 /**
- * Sets the password and burns the token in one transaction; the guards make a
- * concurrent second use lose (the password is set only once).
+ * Sets the password with a link, in one transaction. Every statement is guarded
+ * by "this link is still unused and unexpired", and the link is burnt last, so
+ * of two concurrent uses exactly one stores its password and the other changes
+ * nothing. The winner also ends every session of the login and voids its other
+ * outstanding links. True only when this call stored the password.
  */
-export async function setPasswordOnce(
+export async function setPasswordWithLink(
 	db: Db,
 	tokenHash: string,
 	userId: string,
 	password: { hash: string; salt: string; iterations: number },
 	now: number,
 ): Promise<boolean> {
-	const [burn] = await db.batch([
-		db
-			.update(passwordTokens)
-			.set({ usedAt: now })
-			.where(and(eq(passwordTokens.tokenHash, tokenHash), isNull(passwordTokens.usedAt)))
-			.returning({ tokenHash: passwordTokens.tokenHash }),
+	const linkUsable = sql`exists (select 1 from ${passwordTokens} where ${passwordTokens.tokenHash} = ${tokenHash}
+		and ${passwordTokens.userId} = ${userId} and ${passwordTokens.usedAt} is null and ${passwordTokens.expiresAt} > ${now})`;
+	const [stored] = await db.batch([
 		db
 			.update(users)
 			.set({
@@ -69,15 +121,37 @@ export async function setPasswordOnce(
 				passwordIterations: password.iterations,
 				passwordSetAt: now,
 			})
+			.where(and(eq(users.id, userId), linkUsable))
+			.returning({ id: users.id }),
+		db.delete(sessions).where(and(eq(sessions.userId, userId), linkUsable)),
+		db
+			.update(passwordTokens)
+			.set({ usedAt: now })
 			.where(
 				and(
-					eq(users.id, userId),
-					isNull(users.passwordSetAt),
-					sql`exists (select 1 from ${passwordTokens} where ${passwordTokens.tokenHash} = ${tokenHash} and ${passwordTokens.usedAt} = ${now})`,
+					eq(passwordTokens.userId, userId),
+					ne(passwordTokens.tokenHash, tokenHash),
+					isNull(passwordTokens.usedAt),
+					linkUsable,
 				),
 			),
+		db
+			.update(passwordTokens)
+			.set({ usedAt: now })
+			.where(and(eq(passwordTokens.tokenHash, tokenHash), isNull(passwordTokens.usedAt))),
 	]);
-	return burn.length === 1;
+	return stored.length === 1;
+}
+
+/** "Send the email again": at most one per interval per login; true when this request may send. */
+export async function claimLinkRequest(db: Db, userId: string, now: number, intervalMs: number) {
+	const row = await db
+		.update(users)
+		.set({ linkRequestedAt: now })
+		.where(and(eq(users.id, userId), or(isNull(users.linkRequestedAt), lt(users.linkRequestedAt, now - intervalMs))))
+		.returning({ id: users.id })
+		.get();
+	return row !== undefined;
 }
 
 export async function insertSession(db: Db, idHash: string, userId: string, expiresAt: number, now: number) {
@@ -86,23 +160,52 @@ export async function insertSession(db: Db, idHash: string, userId: string, expi
 
 export function findSessionUser(db: Db, idHash: string, now: number) {
 	return db
+		.select({ userId: users.id, email: users.email })
+		.from(sessions)
+		.innerJoin(users, eq(users.id, sessions.userId))
+		.where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now)))
+		.get();
+}
+
+/** Every plan a login holds, newest first. */
+export function plansOfUser(db: Db, userId: string) {
+	return db
 		.select({
-			userId: users.id,
-			email: users.email,
-			name: clients.name,
 			crn: clients.crn,
+			name: clients.name,
 			planCode: clients.planCode,
 			subscriptionStatus: clients.subscriptionStatus,
 			paymentStatus: clients.paymentStatus,
 			stripeCustomerId: clients.stripeCustomerId,
+			createdAt: clients.createdAt,
 		})
-		.from(sessions)
-		.innerJoin(users, eq(users.id, sessions.userId))
-		.innerJoin(clients, eq(clients.id, users.clientId))
-		.where(and(eq(sessions.idHash, idHash), sql`${sessions.expiresAt} > ${now}`))
-		.get();
+		.from(clients)
+		.where(eq(clients.userId, userId))
+		.orderBy(desc(clients.createdAt))
+		.all();
 }
 
 export async function deleteSession(db: Db, idHash: string) {
 	await db.delete(sessions).where(eq(sessions.idHash, idHash));
+}
+
+/** Housekeeping: expired sessions, and links used or expired a day ago. Bounded per call. */
+export async function deleteExpiredAccountsData(db: Db, now: number, limit: number) {
+	const dayAgo = now - 24 * 3_600_000;
+	const [s, t] = await db.batch([
+		db
+			.delete(sessions)
+			.where(
+				sql`${sessions.idHash} in (select ${sessions.idHash} from ${sessions} where ${sessions.expiresAt} <= ${now} limit ${limit})`,
+			)
+			.returning({ id: sessions.idHash }),
+		db
+			.delete(passwordTokens)
+			.where(
+				sql`${passwordTokens.tokenHash} in (select ${passwordTokens.tokenHash} from ${passwordTokens}
+				where ${passwordTokens.expiresAt} <= ${dayAgo} or ${passwordTokens.usedAt} <= ${dayAgo} limit ${limit})`,
+			)
+			.returning({ id: passwordTokens.tokenHash }),
+	]);
+	return { sessions: s.length, links: t.length };
 }

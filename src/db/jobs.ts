@@ -1,6 +1,7 @@
-// The provisioning job's life: claimed by a consumer, completed, failed, reset
-// by an operator, re-enqueued by the reconciler. One job per client.
-import { and, eq, inArray, lt, ne, sql } from "drizzle-orm";
+// The provisioning job's life: claimed by one consumer at a time (a lease),
+// completed, deferred, released to retry, failed, reset by an operator, and
+// re-enqueued by the reconciler. One job per client.
+import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { CLAIMABLE_JOB_STATES, JOB } from "../rules/job-states";
 import type { Db } from "./database";
 import { jobs } from "./schema";
@@ -9,22 +10,54 @@ export function findJobByClient(db: Db, clientId: string) {
 	return db.select().from(jobs).where(eq(jobs.clientId, clientId)).get();
 }
 
-/** Moves a job into PROVISIONING_STARTED unless it is already done or failed. */
-export function startJob(db: Db, jobId: string, now: number) {
+export function findJob(db: Db, jobId: string) {
+	return db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+}
+
+/**
+ * Claims a job for one consumer until `now + leaseMs`: PROVISIONING_STARTED,
+ * one more attempt. Undefined when it is done, failed, or another consumer
+ * holds an unexpired lease, so two deliveries of its message never run it at once.
+ */
+export function claimJob(db: Db, jobId: string, now: number, leaseMs: number) {
 	return db
 		.update(jobs)
-		.set({ state: JOB.started, attempts: sql`${jobs.attempts} + 1`, updatedAt: now })
-		.where(and(eq(jobs.id, jobId), inArray(jobs.state, CLAIMABLE_JOB_STATES)))
+		.set({
+			state: JOB.started,
+			attempts: sql`${jobs.attempts} + 1`,
+			leaseUntil: now + leaseMs,
+			notBefore: null,
+			updatedAt: now,
+		})
+		.where(
+			and(
+				eq(jobs.id, jobId),
+				inArray(jobs.state, CLAIMABLE_JOB_STATES),
+				or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now)),
+			),
+		)
 		.returning()
 		.get();
 }
 
 export async function completeJob(db: Db, jobId: string, now: number) {
-	await db.update(jobs).set({ state: JOB.completed, lastError: null, updatedAt: now }).where(eq(jobs.id, jobId));
+	await db
+		.update(jobs)
+		.set({ state: JOB.completed, lastError: null, leaseUntil: null, completedAt: now, updatedAt: now })
+		.where(eq(jobs.id, jobId));
 }
 
-export async function recordJobError(db: Db, jobId: string, error: string, now: number) {
-	await db.update(jobs).set({ lastError: error, updatedAt: now }).where(eq(jobs.id, jobId));
+/** A failed attempt: the lease ends so the queue's retry can claim it again. */
+export async function releaseJob(db: Db, jobId: string, error: string, now: number) {
+	await db.update(jobs).set({ lastError: error, leaseUntil: null, updatedAt: now }).where(eq(jobs.id, jobId));
+}
+
+/** Waiting for the mail provider until `until`: not a failure, and not stuck. */
+export async function deferJob(db: Db, jobId: string, until: number, reason: string, now: number) {
+	await db
+		.update(jobs)
+		.set({ leaseUntil: null, notBefore: until, lastError: reason, updatedAt: now })
+		.where(eq(jobs.id, jobId));
 }
 
 /**
@@ -37,6 +70,7 @@ export async function failJob(db: Db, jobId: string, error: string | null, now: 
 		.set({
 			state: JOB.failed,
 			lastError: sql`coalesce(${error}, ${jobs.lastError}, 'retries exhausted')`,
+			leaseUntil: null,
 			updatedAt: now,
 		})
 		.where(and(eq(jobs.id, jobId), ne(jobs.state, JOB.completed)))
@@ -44,17 +78,27 @@ export async function failJob(db: Db, jobId: string, error: string | null, now: 
 		.get();
 }
 
-/** Operator retry: a failed (or stuck) job goes back to the start with fresh attempts. */
+/** Operator retry: a failed (or stuck) job starts a fresh run, its counters and last error cleared. */
 export function resetJob(db: Db, jobId: string, now: number) {
 	return db
 		.update(jobs)
-		.set({ state: JOB.confirmed, attempts: 0, updatedAt: now })
+		.set({
+			state: JOB.confirmed,
+			attempts: 0,
+			requeues: 0,
+			lastError: null,
+			leaseUntil: null,
+			notBefore: null,
+			queuedAt: now,
+			updatedAt: now,
+		})
 		.where(and(eq(jobs.id, jobId), ne(jobs.state, JOB.completed)))
 		.returning()
 		.get();
 }
 
-export function stuckJobs(db: Db, olderThan: number, limit: number) {
+/** Waiting jobs untouched since `olderThan`, not leased and not deferred past `now`. */
+export function stuckJobs(db: Db, olderThan: number, now: number, limit: number) {
 	return db
 		.select({
 			id: jobs.id,
@@ -62,10 +106,18 @@ export function stuckJobs(db: Db, olderThan: number, limit: number) {
 			state: jobs.state,
 			requeues: jobs.requeues,
 			lastError: jobs.lastError,
+			queuedAt: jobs.queuedAt,
 			updatedAt: jobs.updatedAt,
 		})
 		.from(jobs)
-		.where(and(inArray(jobs.state, CLAIMABLE_JOB_STATES), lt(jobs.updatedAt, olderThan)))
+		.where(
+			and(
+				inArray(jobs.state, CLAIMABLE_JOB_STATES),
+				lt(jobs.updatedAt, olderThan),
+				or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now)),
+				or(isNull(jobs.notBefore), lte(jobs.notBefore, now)),
+			),
+		)
 		.orderBy(jobs.updatedAt)
 		.limit(limit)
 		.all();

@@ -5,7 +5,7 @@
 // duplicate delivery, even a concurrent one, changes nothing.
 import { and, eq } from "drizzle-orm";
 import { JOB, type JobState } from "../rules/job-states";
-import { PAID_CHECKOUT } from "../rules/subscription-status";
+import { PAID_CHECKOUT, PENDING_SUBSCRIPTION, TERMINAL_SUBSCRIPTION } from "../rules/subscription-status";
 import type { PaymentChange } from "../stripe/events";
 import { type Db, sqlList } from "./database";
 import { webhookEvents } from "./schema";
@@ -30,6 +30,17 @@ values (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 on conflict (id) do nothing
 returning id`;
 
+// Whether this event's subscription status (?8, as of ?9) replaces the stored
+// one. Stripe does not order deliveries, and events of the same second are a
+// tie, not an order. So: a terminal status is final (Stripe never leaves it,
+// and so it also wins any tie); the first-payment status never replaces
+// another (a subscription never goes back to it); otherwise the newer event
+// wins, and of a tie the one that arrives last.
+const SUBSCRIPTION_WINS = `(?8 is not null and (subscription_status is null or (
+		subscription_status not in (${sqlList(TERMINAL_SUBSCRIPTION)})
+		and ?8 <> '${PENDING_SUBSCRIPTION}'
+		and subscription_event_at <= ?9)))`;
+
 // Every change to the client in one UPDATE; a null parameter means "this event
 // says nothing about it". SQLite evaluates each right-hand side against the old
 // row, so the guards see stored values: a completed session never goes back to
@@ -45,10 +56,8 @@ const CLIENT_UPDATE_SQL = `update clients set
 		when ?6 is not null then case when payment_status = 'paid' then 'paid' else ?6 end
 		else payment_status end,
 	paid_at = case when ?7 is not null then coalesce(paid_at, ?1) else paid_at end,
-	subscription_status = case when ?8 is not null and (subscription_event_at is null or subscription_event_at <= ?9)
-		then ?8 else subscription_status end,
-	subscription_event_at = case when ?8 is not null and (subscription_event_at is null or subscription_event_at <= ?9)
-		then ?9 else subscription_event_at end,
+	subscription_status = case when ${SUBSCRIPTION_WINS} then ?8 else subscription_status end,
+	subscription_event_at = case when ${SUBSCRIPTION_WINS} then ?9 else subscription_event_at end,
 	invoice_status = case when ?10 is not null and (invoice_event_at is null or invoice_event_at <= ?11)
 		then ?10 else invoice_status end,
 	invoice_event_at = case when ?10 is not null and (invoice_event_at is null or invoice_event_at <= ?11)
@@ -59,8 +68,8 @@ returning id`;
 
 // One job per client (unique index), created only if the client exists and
 // this delivery won the ledger. The no-op upsert returns the existing job otherwise.
-const JOB_UPSERT_SQL = `insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, created_at, updated_at)
-select ?1, id, '${JOB.confirmed}', 0, ?2, ?3, 0, ?4, ?4 from clients
+const JOB_UPSERT_SQL = `insert into jobs (id, client_id, state, attempts, checkout_session_id, source, requeues, queued_at, created_at, updated_at)
+select ?1, id, '${JOB.confirmed}', 0, ?2, ?3, 0, ?4, ?4, ?4 from clients
 where id = ?5 and exists (select 1 from webhook_events where id = ?6 and nonce = ?7)
 on conflict (client_id) do update set client_id = excluded.client_id
 returning id, state`;

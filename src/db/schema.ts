@@ -2,8 +2,9 @@
 // Stripe event, one job and one portal user per client, one outbox message per
 // idempotency key. Times are epoch milliseconds unless named `*_event_at`
 // (Stripe's `created`, epoch seconds, used only for ordering).
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { JOB_STATES } from "../rules/job-states";
+import { LINK_PURPOSES } from "../rules/set-password-links";
 
 export const clients = sqliteTable(
 	"clients",
@@ -32,10 +33,17 @@ export const clients = sqliteTable(
 		invoiceEventAt: integer("invoice_event_at"),
 		/** Last time the status route asked Stripe for the session (rate limit). */
 		stripeCheckedAt: integer("stripe_checked_at"),
+		/** The login this plan belongs to, set when it is provisioned. One login per email, many plans. */
+		userId: text("user_id").references((): AnySQLiteColumn => users.id),
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
 	},
-	(t) => [index("clients_subscription_idx").on(t.subscriptionId), index("clients_created_idx").on(t.createdAt)],
+	(t) => [
+		index("clients_subscription_idx").on(t.subscriptionId),
+		index("clients_created_idx").on(t.createdAt),
+		index("clients_user_idx").on(t.userId),
+		index("clients_email_idx").on(t.email),
+	],
 );
 
 export const jobs = sqliteTable(
@@ -53,44 +61,63 @@ export const jobs = sqliteTable(
 		/** What confirmed the payment: webhook | sync | reconcile */
 		source: text("source").notNull(),
 		requeues: integer("requeues").notNull().default(0),
+		/** A consumer holds the job until then; no other delivery runs it meanwhile. */
+		leaseUntil: integer("lease_until"),
+		/** Deferred (the mail provider said 429) until then; the reconciler leaves it alone. */
+		notBefore: integer("not_before"),
+		/** When this run began (creation or an operator retry): the reconciler gives up by age from here. */
+		queuedAt: integer("queued_at").notNull().default(0),
+		completedAt: integer("completed_at"),
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
 	},
-	(t) => [index("jobs_state_updated_idx").on(t.state, t.updatedAt)],
+	(t) => [index("jobs_state_updated_idx").on(t.state, t.updatedAt), index("jobs_created_idx").on(t.createdAt)],
 );
 
 export const users = sqliteTable("users", {
 	id: text("id").primaryKey(),
+	/** The client whose purchase created this login; every plan points back through clients.user_id. */
 	clientId: text("client_id")
 		.notNull()
-		.unique()
-		.references(() => clients.id),
+		.references((): AnySQLiteColumn => clients.id),
 	email: text("email").notNull().unique(),
 	passwordHash: text("password_hash"),
 	passwordSalt: text("password_salt"),
 	passwordIterations: integer("password_iterations"),
 	passwordSetAt: integer("password_set_at"),
+	/** Last "send the email again": at most one a minute. */
+	linkRequestedAt: integer("link_requested_at"),
 	createdAt: integer("created_at").notNull(),
 });
 
-export const passwordTokens = sqliteTable("password_tokens", {
-	tokenHash: text("token_hash").primaryKey(),
-	userId: text("user_id")
-		.notNull()
-		.references(() => users.id),
-	expiresAt: integer("expires_at").notNull(),
-	usedAt: integer("used_at"),
-	createdAt: integer("created_at").notNull(),
-});
+export const passwordTokens = sqliteTable(
+	"password_tokens",
+	{
+		tokenHash: text("token_hash").primaryKey(),
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id),
+		purpose: text("purpose", { enum: LINK_PURPOSES }).notNull().default("welcome"),
+		expiresAt: integer("expires_at").notNull(),
+		/** Used, or voided by another link setting the password. */
+		usedAt: integer("used_at"),
+		createdAt: integer("created_at").notNull(),
+	},
+	(t) => [index("password_tokens_user_idx").on(t.userId), index("password_tokens_expires_idx").on(t.expiresAt)],
+);
 
-export const sessions = sqliteTable("sessions", {
-	idHash: text("id_hash").primaryKey(),
-	userId: text("user_id")
-		.notNull()
-		.references(() => users.id),
-	expiresAt: integer("expires_at").notNull(),
-	createdAt: integer("created_at").notNull(),
-});
+export const sessions = sqliteTable(
+	"sessions",
+	{
+		idHash: text("id_hash").primaryKey(),
+		userId: text("user_id")
+			.notNull()
+			.references(() => users.id),
+		expiresAt: integer("expires_at").notNull(),
+		createdAt: integer("created_at").notNull(),
+	},
+	(t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
+);
 
 export const webhookEvents = sqliteTable(
 	"webhook_events",
@@ -103,6 +130,8 @@ export const webhookEvents = sqliteTable(
 		/** Per-request nonce: later statements of the same batch run only if this insert won. */
 		nonce: text("nonce").notNull(),
 		receivedAt: integer("received_at").notNull(),
+		/** How many times Stripe delivered it; every delivery after the first changed nothing. */
+		deliveries: integer("deliveries").notNull().default(1),
 	},
 	(t) => [index("webhook_events_client_idx").on(t.clientId), index("webhook_events_received_idx").on(t.receivedAt)],
 );
@@ -114,6 +143,19 @@ export const outbox = sqliteTable("outbox", {
 	subject: text("subject").notNull(),
 	textBody: text("text_body").notNull(),
 	createdAt: integer("created_at").notNull(),
+});
+
+/** Small named values the service keeps between runs, such as the reconciler's place in Stripe's list. */
+export const cursors = sqliteTable("cursors", {
+	name: text("name").primaryKey(),
+	value: text("value").notNull(),
+	updatedAt: integer("updated_at").notNull(),
+});
+
+/** Send slots for a rate-limited provider: the next free slot's time, shared by every consumer. */
+export const rateGates = sqliteTable("rate_gates", {
+	name: text("name").primaryKey(),
+	nextAt: integer("next_at").notNull(),
 });
 
 export type ClientRow = typeof clients.$inferSelect;

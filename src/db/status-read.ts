@@ -16,6 +16,7 @@ export interface StatusRow {
 	checkoutOpenAt: number | null;
 	stripeCheckedAt: number | null;
 	clientUpdatedAt: number;
+	planCode: string;
 	jobState: JobState | null;
 	jobUpdatedAt: number | null;
 	passwordSetAt: number | null;
@@ -24,11 +25,11 @@ export interface StatusRow {
 const STATUS_SQL = `select c.id as clientId, c.crn, c.checkout_session_id as checkoutSessionId,
 	c.checkout_status as checkoutStatus, c.payment_status as paymentStatus,
 	c.subscription_status as subscriptionStatus, c.returned_at as returnedAt, c.checkout_open_at as checkoutOpenAt,
-	c.stripe_checked_at as stripeCheckedAt, c.updated_at as clientUpdatedAt,
+	c.stripe_checked_at as stripeCheckedAt, c.updated_at as clientUpdatedAt, c.plan_code as planCode,
 	j.state as jobState, j.updated_at as jobUpdatedAt, u.password_set_at as passwordSetAt
 from clients c
 left join jobs j on j.client_id = c.id
-left join users u on u.client_id = c.id
+left join users u on u.id = c.user_id
 where c.onboarding_token_hash = ?`;
 
 export async function statusRowByTokenHash(db: Db, tokenHash: string): Promise<StatusRow | undefined> {

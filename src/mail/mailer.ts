@@ -1,6 +1,6 @@
-// The mail transport interface and the factory that picks one from config.
-// Every send carries an idempotency key: a redelivered queue message must not
-// send a second welcome email.
+// The mail transport interface, what a send can come back with, and the factory
+// that picks a transport from config. Every send carries an idempotency key: a
+// redelivered queue message must not send a second email.
 import type { Config } from "../config";
 import type { Db } from "../db/database";
 import { createOutboxMailer } from "./outbox";
@@ -11,19 +11,47 @@ export interface MailMessage {
 	subject: string;
 	text: string;
 	html: string;
-	/** The one action link, logged by the outbox transport for local work. */
+	/** The one action link, logged by the outbox transport while dev tools are on. */
 	link: string;
 	idempotencyKey: string;
 }
 
+/**
+ * sent: the provider took it (or replayed its earlier answer for this key).
+ * already_sent: the provider refused the key because an earlier attempt with a
+ * different body (a fresh link) was accepted; that email, and its link, went out.
+ */
+export type SendResult = "sent" | "already_sent";
+
+/**
+ * Why a send failed, which decides what the queue does with the message:
+ * rate_limited waits for the provider's Retry-After without counting as a
+ * failure; in_flight and transient retry with backoff; permanent fails the job
+ * for an operator (the request itself is wrong; sending it again cannot help).
+ */
+export type MailFailure = "rate_limited" | "in_flight" | "transient" | "permanent";
+
+export class MailSendError extends Error {
+	override name = "MailSendError";
+	constructor(
+		readonly failure: MailFailure,
+		message: string,
+		readonly retryAfterSeconds?: number,
+	) {
+		super(message);
+	}
+}
+
 export interface Mailer {
 	readonly transport: string;
-	send(message: MailMessage): Promise<void>;
+	/** Sends per second the provider accepts; undefined for transports with no limit (the outbox). */
+	readonly ratePerSecond?: number;
+	send(message: MailMessage): Promise<SendResult>;
 }
 
 export function createMailer(config: Config, db: Db, fetcher: typeof fetch = fetch): Mailer {
 	if (config.mail.transport === "resend") {
 		return createResendMailer(config.mail, fetcher);
 	}
-	return createOutboxMailer(db);
+	return createOutboxMailer(db, config.devTools);
 }

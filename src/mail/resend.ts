@@ -1,38 +1,70 @@
-// A real provider over fetch: Resend's HTTP API (POST /emails). Its
-// Idempotency-Key header makes a retried send a no-op for 24 h.
-// https://resend.com/docs/api-reference/emails/send-email
+// A real provider over fetch: Resend's HTTP API (POST /emails). Its answers,
+// as documented, decide what a failed send means:
+// https://resend.com/docs/api-reference/errors, /docs/dashboard/emails/idempotency-keys
+// - 409 invalid_idempotent_request: the key was used with another body within
+//   24 h, so an earlier attempt (with an earlier link) was accepted: sent.
+// - 409 concurrent_idempotent_requests: that earlier attempt is still running.
+// - 429 rate_limit_exceeded with Retry-After; daily/monthly quotas do not clear by waiting.
 import type { Config } from "../config";
-import type { Mailer } from "./mailer";
+import { type Mailer, MailSendError } from "./mailer";
 
-export class MailSendError extends Error {
-	override name = "MailSendError";
+const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 422]);
+
+function retryAfterSeconds(response: Response): number {
+	const seconds = Number(response.headers.get("retry-after"));
+	return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 3600) : 1;
 }
 
 export function createResendMailer(mail: Config["mail"], fetcher: typeof fetch): Mailer {
 	return {
 		transport: "resend",
+		ratePerSecond: mail.ratePerSecond,
 		async send(message) {
-			if (!mail.apiKey) throw new MailSendError("MAIL_API_KEY is not set");
-			const response = await fetcher(`${mail.apiBase}/emails`, {
-				method: "POST",
-				headers: {
-					authorization: `Bearer ${mail.apiKey}`,
-					"content-type": "application/json",
-					"idempotency-key": message.idempotencyKey,
-				},
-				body: JSON.stringify({
-					from: mail.from,
-					to: [message.to],
-					subject: message.subject,
-					text: message.text,
-					html: message.html,
-				}),
-				signal: AbortSignal.timeout(10_000),
-			});
-			if (!response.ok) {
-				// The provider's body may echo the message; keep only the status.
-				throw new MailSendError(`mail provider answered ${response.status}`);
+			if (!mail.apiKey) throw new MailSendError("transient", "MAIL_API_KEY is not set");
+			if (!mail.apiBaseUsable)
+				throw new MailSendError("transient", "MAIL_API_BASE is not usable (see /api/admin/health)");
+			let response: Response;
+			try {
+				response = await fetcher(`${mail.apiBase}/emails`, {
+					method: "POST",
+					headers: {
+						authorization: `Bearer ${mail.apiKey}`,
+						"content-type": "application/json",
+						"idempotency-key": message.idempotencyKey,
+					},
+					body: JSON.stringify({
+						from: mail.from,
+						to: [message.to],
+						subject: message.subject,
+						text: message.text,
+						html: message.html,
+					}),
+					signal: AbortSignal.timeout(10_000),
+				});
+			} catch (error) {
+				// A timeout may still have been accepted: the retry's key finds out.
+				throw new MailSendError("transient", `mail provider unreachable: ${(error as Error).name}`);
 			}
+			if (response.ok) return "sent";
+			// The provider's message may echo the email; keep only its status and error name.
+			const name = await errorName(response);
+			const what = `mail provider answered ${response.status}${name ? ` (${name})` : ""}`;
+			if (response.status === 409 && name === "invalid_idempotent_request") return "already_sent";
+			if (response.status === 409) throw new MailSendError("in_flight", what);
+			if (response.status === 429 && name !== "daily_quota_exceeded" && name !== "monthly_quota_exceeded") {
+				throw new MailSendError("rate_limited", what, retryAfterSeconds(response));
+			}
+			if (PERMANENT_STATUSES.has(response.status)) throw new MailSendError("permanent", what);
+			throw new MailSendError("transient", what);
 		},
 	};
+}
+
+async function errorName(response: Response): Promise<string> {
+	try {
+		const body = (await response.json()) as { name?: unknown };
+		return typeof body.name === "string" ? body.name.slice(0, 60) : "";
+	} catch {
+		return "";
+	}
 }

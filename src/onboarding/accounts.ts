@@ -1,6 +1,6 @@
-// Portal accounts: PBKDF2 password hashing, the single-use
-// set-password token, login sessions. Expected failures are values; routes
-// map them to HTTP in one place.
+// Portal accounts: PBKDF2 password hashing, setting a password with a
+// single-use link, login sessions. Expected failures are values; routes map
+// them to HTTP in one place.
 import { randomToken, sha256Hex, toHex } from "../crypto";
 import {
 	deleteSession,
@@ -8,10 +8,11 @@ import {
 	findSessionUser,
 	findUserByEmail,
 	insertSession,
-	setPasswordOnce,
+	setPasswordWithLink,
 } from "../db/accounts";
 import type { Db } from "../db/database";
 import { passwordProblem } from "../rules/password-policy";
+import type { LinkPurpose } from "../rules/set-password-links";
 
 /**
  * Cloudflare's runtime refuses PBKDF2 above 100 000 iterations (workerd#1346;
@@ -48,8 +49,10 @@ export async function verifyPassword(
 }
 
 export type SetPasswordResult =
-	| { ok: true; email: string }
+	| { ok: true; email: string; purpose: LinkPurpose }
 	| { ok: false; reason: "invalid_token" | "token_used" | "token_expired" | "weak_password"; message: string };
+
+const TOKEN_USED = "This link was already used, or a newer one replaced it. Log in, or ask for a new link.";
 
 export async function setPasswordWithToken(
 	db: Db,
@@ -60,21 +63,20 @@ export async function setPasswordWithToken(
 	const tokenHash = await sha256Hex(token);
 	const row = await findPasswordToken(db, tokenHash);
 	if (!row) return { ok: false, reason: "invalid_token", message: "This link is not valid." };
-	if (row.usedAt !== null || row.passwordSetAt !== null) {
-		return { ok: false, reason: "token_used", message: "This link was already used. Log in instead." };
-	}
+	if (row.usedAt !== null) return { ok: false, reason: "token_used", message: TOKEN_USED };
 	if (row.expiresAt <= now) {
 		return {
 			ok: false,
 			reason: "token_expired",
-			message: "This link has expired. Contact support for a new one.",
+			message: "This link has expired. Ask for a new one with “Forgot password?” on the login page.",
 		};
 	}
 	const problem = passwordProblem(password, row.email);
 	if (problem) return { ok: false, reason: "weak_password", message: problem };
-	const won = await setPasswordOnce(db, tokenHash, row.userId, await hashPassword(password), now);
-	if (!won) return { ok: false, reason: "token_used", message: "This link was already used. Log in instead." };
-	return { ok: true, email: row.email };
+	// Only the call that stored its password succeeds: a concurrent use of the same link loses.
+	const stored = await setPasswordWithLink(db, tokenHash, row.userId, await hashPassword(password), now);
+	if (!stored) return { ok: false, reason: "token_used", message: TOKEN_USED };
+	return { ok: true, email: row.email, purpose: row.purpose };
 }
 
 // A fixed dummy so an unknown email costs the same PBKDF2 time as a known one.

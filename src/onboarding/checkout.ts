@@ -7,6 +7,13 @@ import { insertClient, setCheckoutSession } from "../db/clients";
 import type { Db } from "../db/database";
 import type { StripeApi } from "../stripe/api";
 
+/**
+ * Metadata key tagging every session with the deployment (its APP_URL) that
+ * created it: the reconciler only provisions its own when staging and
+ * production share one Stripe account.
+ */
+export const DEPLOYMENT_TAG = "onboarding_origin";
+
 export interface CheckoutInput {
 	email: string;
 	name: string;
@@ -47,7 +54,12 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
 	});
 	const onboardingUrl = `${config.appUrl}/onboarding?t=${onboardingToken}`;
 	const statusUrl = `${config.appUrl}/api/portal/setup-status?t=${onboardingToken}`;
-	const metadata = { client_id: clientId, plan_code: input.plan.code, customer_reference: crn };
+	const metadata = {
+		client_id: clientId,
+		plan_code: input.plan.code,
+		customer_reference: crn,
+		[DEPLOYMENT_TAG]: config.appUrl,
+	};
 
 	let sessionId: string;
 	let checkoutUrl: string;
@@ -61,8 +73,10 @@ export async function startCheckout(deps: CheckoutDeps, input: CheckoutInput): P
 				metadata,
 				subscription_data: { metadata },
 				success_url: onboardingUrl,
-				cancel_url: `${config.appUrl}/?canceled=1`,
+				// Back to sign-up, which says nothing was charged.
+				cancel_url: `${config.appUrl}/?canceled=1&plan=${encodeURIComponent(input.plan.code)}`,
 			},
+			// The same key on every retry: a 429 or a timeout never makes a second session.
 			`checkout-${clientId}`,
 		);
 		if (!session.url) throw new Error("Stripe returned a Checkout Session without a URL");

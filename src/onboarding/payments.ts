@@ -7,7 +7,7 @@ import { applyPaymentBatch, forgetLedgerEntry, type LedgerEntry, recordLedgerOnl
 import { errorMessage, log } from "../log";
 import { JOB } from "../rules/job-states";
 import type { PaymentChange } from "../stripe/events";
-import { type ProvisioningQueue, provisionMessage } from "./provisioning-message";
+import { type ProvisioningQueue, provisionMessage } from "./queue-message";
 
 export interface PaymentDeps {
 	db: Db;

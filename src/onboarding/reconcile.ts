@@ -1,6 +1,11 @@
 // The cron reconciler: a pure plan over stuck jobs, and an executor that
-// re-enqueues them and provisions paid Checkout Sessions no webhook reported.
+// re-enqueues them, provisions paid Checkout Sessions no webhook reported
+// (walking Stripe's list from a persisted cursor), and clears expired sessions
+// and links. Each step runs even when another fails.
 import type Stripe from "stripe";
+import type { Config } from "../config";
+import { deleteExpiredAccountsData } from "../db/accounts";
+import { readCursor, writeCursor } from "../db/cursors";
 import type { Db } from "../db/database";
 import { failJob, markRequeued, stuckJobs } from "../db/jobs";
 import { sessionsWithJobs } from "../db/ops";
@@ -8,7 +13,8 @@ import { errorMessage, log } from "../log";
 import type { JobState } from "../rules/job-states";
 import { isPaidCheckout } from "../rules/subscription-status";
 import type { StripeApi } from "../stripe/api";
-import { type ProvisioningQueue, provisionMessage } from "./provisioning-message";
+import { DEPLOYMENT_TAG } from "./checkout";
+import { type ProvisioningQueue, provisionMessage } from "./queue-message";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";
 
 /** A job untouched this long lost its message or its consumer. */
@@ -18,15 +24,21 @@ export const STUCK_AFTER_MS = 2 * 60_000;
  * 405 s, then the dead-letter queue): only past the whole retry window is it lost.
  */
 export const RETRYING_STUCK_AFTER_MS = 15 * 60_000;
-export const MAX_REQUEUES_PER_RUN = 50;
-/** After this many re-enqueues a job is failed for an operator instead of looping. */
-export const MAX_REQUEUES_PER_JOB = 10;
 /**
- * Stripe retries a failed delivery for up to three days in live mode (a few
- * hours in test mode); a session completes at most 24 h after creation.
+ * Give up on a job (FAILED, for an operator) only when its run is this old,
+ * counted from creation or the last operator retry, however often it was
+ * re-enqueued: a queue outage of minutes must not fail paying customers.
  */
+export const GIVE_UP_AFTER_MS = 2 * 3_600_000;
+export const MAX_REQUEUES_PER_RUN = 50;
+/** A first walk looks back this far: Stripe retries a failed delivery for up to three days. */
 export const STRIPE_LOOKBACK_SECONDS = 4 * 24 * 3600;
+/** A Checkout Session completes or expires within 24 h of creation; an hour's margin on top. */
+const SESSION_SETTLED_AFTER_SECONDS = 25 * 3600;
 export const MAX_STRIPE_PAGES = 3;
+export const STRIPE_PAGE_SIZE = 100;
+const CURSOR = "reconcile.stripe_sessions";
+const HOUSEKEEPING_BATCH = 500;
 
 export interface StuckJob {
 	id: string;
@@ -34,6 +46,7 @@ export interface StuckJob {
 	state: JobState;
 	requeues: number;
 	lastError: string | null;
+	queuedAt: number;
 	updatedAt: number;
 }
 
@@ -46,7 +59,7 @@ export function planRequeue(stuck: readonly StuckJob[], now: number): RequeuePla
 	const plan: RequeuePlan = { requeue: [], fail: [] };
 	for (const job of stuck) {
 		if (now - job.updatedAt < (job.lastError ? RETRYING_STUCK_AFTER_MS : STUCK_AFTER_MS)) continue;
-		(job.requeues >= MAX_REQUEUES_PER_JOB ? plan.fail : plan.requeue).push(job);
+		(now - job.queuedAt >= GIVE_UP_AFTER_MS ? plan.fail : plan.requeue).push(job);
 	}
 	return plan;
 }
@@ -55,6 +68,7 @@ export interface ReconcileDeps {
 	db: Db;
 	queue: ProvisioningQueue;
 	stripe: StripeApi | null;
+	config: Pick<Config, "appUrl">;
 	now: number;
 }
 
@@ -67,8 +81,18 @@ export interface ReconcileReport {
 
 export async function requeueStuckJobs(deps: ReconcileDeps): Promise<{ requeued: number; failed: number }> {
 	const { db, now } = deps;
-	const plan = planRequeue(await stuckJobs(db, now - STUCK_AFTER_MS, MAX_REQUEUES_PER_RUN), now);
+	const plan = planRequeue(await stuckJobs(db, now - STUCK_AFTER_MS, now, MAX_REQUEUES_PER_RUN), now);
+	for (const job of plan.fail) {
+		await failJob(
+			db,
+			job.id,
+			`still ${job.state} ${Math.round((now - job.queuedAt) / 60_000)} min after it was queued`,
+			now,
+		);
+		log("PROVISIONING_FAILED", { job_id: job.id, client_id: job.clientId, error: "gave up: too old" });
+	}
 	if (plan.requeue.length > 0) {
+		// Marked only once the queue took them: a queue outage leaves them for the next run.
 		await deps.queue.sendBatch(
 			plan.requeue.map((job) => ({ body: provisionMessage(job.id, job.clientId), contentType: "json" as const })),
 		);
@@ -86,62 +110,109 @@ export async function requeueStuckJobs(deps: ReconcileDeps): Promise<{ requeued:
 			});
 		}
 	}
-	for (const job of plan.fail) {
-		await failJob(db, job.id, `still ${job.state} after ${job.requeues} re-enqueues`, now);
-		log("PROVISIONING_FAILED", { job_id: job.id, client_id: job.clientId, error: "re-enqueue limit reached" });
-	}
 	return { requeued: plan.requeue.length, failed: plan.fail.length };
 }
 
-/** Provisions paid sessions that Stripe lists as complete but no webhook reported. */
+/** Where the walk over Stripe's sessions is: from `gte`, continuing below `after` when a walk was cut short. */
+interface SessionCursor {
+	gte: number;
+	after?: string;
+	walkStartedAt?: number;
+}
+
+function parseCursor(raw: unknown, fallbackGte: number): SessionCursor {
+	const c = raw as Partial<SessionCursor> | undefined;
+	if (!c || typeof c.gte !== "number") return { gte: fallbackGte };
+	return {
+		gte: c.gte,
+		after: typeof c.after === "string" ? c.after : undefined,
+		walkStartedAt: typeof c.walkStartedAt === "number" ? c.walkStartedAt : undefined,
+	};
+}
+
+/**
+ * Provisions paid sessions of this deployment that Stripe lists as complete but
+ * no webhook reported. Stripe lists newest first; a walk reads down to `gte` a
+ * few pages per run, and when it reaches the end `gte` moves up to the newest
+ * point before which every session has settled.
+ */
 export async function reconcileWithStripe(deps: ReconcileDeps): Promise<{ checked: number; provisioned: number }> {
 	if (!deps.stripe) return { checked: 0, provisioned: 0 };
-	const createdGte = Math.floor(deps.now / 1000) - STRIPE_LOOKBACK_SECONDS;
+	const nowSeconds = Math.floor(deps.now / 1000);
+	const cursor = parseCursor(await readCursor(deps.db, CURSOR), nowSeconds - STRIPE_LOOKBACK_SECONDS);
+	const walkStartedAt = cursor.walkStartedAt ?? nowSeconds;
+	let startingAfter = cursor.after;
 	let checked = 0;
 	let provisioned = 0;
-	let startingAfter: string | undefined;
 	for (let page = 0; page < MAX_STRIPE_PAGES; page++) {
 		const list: Stripe.ApiList<Stripe.Checkout.Session> = await deps.stripe.listCheckoutSessions({
 			status: "complete",
-			createdGte,
-			limit: 100,
+			createdGte: cursor.gte,
+			limit: STRIPE_PAGE_SIZE,
 			startingAfter,
 		});
-		const ours = list.data.filter(
-			(s) => (s.client_reference_id || s.metadata?.client_id) && isPaidCheckout(s.payment_status),
-		);
 		checked += list.data.length;
-		const done = await sessionsWithJobs(
-			deps.db,
-			ours.map((s) => s.id),
-		);
-		for (const session of ours) {
-			if (done.has(session.id)) continue;
-			const outcome = await applyCheckoutSessionFromStripe(deps, session, "reconcile");
-			if (outcome?.status === "applied") {
-				provisioned++;
-				log("RECONCILE_STRIPE_PROVISIONED", {
-					client_id: outcome.clientId,
-					job_id: outcome.jobId,
-					checkout_session_id: session.id,
-				});
-			}
-		}
+		provisioned += await provisionUnreported(deps, list.data);
 		const last = list.data[list.data.length - 1];
-		if (!list.has_more || !last) break;
+		if (!list.has_more || !last) {
+			const gte = Math.max(cursor.gte, walkStartedAt - SESSION_SETTLED_AFTER_SECONDS);
+			await writeCursor(deps.db, CURSOR, { gte } satisfies SessionCursor, deps.now);
+			return { checked, provisioned };
+		}
 		startingAfter = last.id;
 	}
+	await writeCursor(
+		deps.db,
+		CURSOR,
+		{ gte: cursor.gte, after: startingAfter, walkStartedAt } satisfies SessionCursor,
+		deps.now,
+	);
 	return { checked, provisioned };
 }
 
-export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-	const jobsResult = await requeueStuckJobs(deps);
-	let stripeResult = { checked: 0, provisioned: 0 };
+async function provisionUnreported(deps: ReconcileDeps, sessions: Stripe.Checkout.Session[]): Promise<number> {
+	// Only sessions this deployment created: staging and production may share a Stripe account.
+	const ours = sessions.filter(
+		(s) => s.metadata?.[DEPLOYMENT_TAG] === deps.config.appUrl && isPaidCheckout(s.payment_status),
+	);
+	const done = await sessionsWithJobs(
+		deps.db,
+		ours.map((s) => s.id),
+	);
+	let provisioned = 0;
+	for (const session of ours) {
+		if (done.has(session.id)) continue;
+		const outcome = await applyCheckoutSessionFromStripe(deps, session, "reconcile");
+		if (outcome?.status === "applied") {
+			provisioned++;
+			log("RECONCILE_STRIPE_PROVISIONED", {
+				client_id: outcome.clientId,
+				job_id: outcome.jobId,
+				checkout_session_id: session.id,
+			});
+		}
+	}
+	return provisioned;
+}
+
+async function step<T>(name: string, run: () => Promise<T>, fallback: T): Promise<T> {
 	try {
-		stripeResult = await reconcileWithStripe(deps);
+		return await run();
 	} catch (error) {
-		// Stripe being down must not stop the job half of the run.
-		log("RECONCILE_FAILED", { step: "stripe", error: errorMessage(error) });
+		log("RECONCILE_FAILED", { step: name, error: errorMessage(error) });
+		return fallback;
+	}
+}
+
+export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
+	const jobsResult = await step("requeue", () => requeueStuckJobs(deps), { requeued: 0, failed: 0 });
+	const stripeResult = await step("stripe", () => reconcileWithStripe(deps), { checked: 0, provisioned: 0 });
+	const cleared = await step("housekeeping", () => deleteExpiredAccountsData(deps.db, deps.now, HOUSEKEEPING_BATCH), {
+		sessions: 0,
+		links: 0,
+	});
+	if (cleared.sessions + cleared.links > 0) {
+		log("HOUSEKEEPING_DONE", { sessions_deleted: cleared.sessions, links_deleted: cleared.links });
 	}
 	const report = {
 		requeued: jobsResult.requeued,

@@ -7,7 +7,7 @@ import type { Db } from "../db/database";
 import { type StatusRow, statusRowByTokenHash } from "../db/status-read";
 import { errorMessage, log } from "../log";
 import type { StripeApi } from "../stripe/api";
-import type { ProvisioningQueue } from "./provisioning-message";
+import type { ProvisioningQueue } from "./queue-message";
 import { deriveSetupStatus, isSettled, type SetupStatus } from "./setup-status";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";
 
@@ -25,12 +25,14 @@ export interface StatusQueryDeps {
 
 export interface OnboardingStatus extends SetupStatus {
 	crn: string;
+	planCode: string;
 	updatedAt: number;
 }
 
 function view(row: StatusRow): OnboardingStatus {
 	return {
 		crn: row.crn,
+		planCode: row.planCode,
 		...deriveSetupStatus(row),
 		updatedAt: Math.max(row.clientUpdatedAt, row.jobUpdatedAt ?? 0),
 	};

@@ -5,7 +5,7 @@ import type Stripe from "stripe";
 import type { Db } from "../db/database";
 import { changeFromCheckoutSession } from "../stripe/events";
 import { applyPaymentChange, type PaymentOutcome } from "./payments";
-import type { ProvisioningQueue } from "./provisioning-message";
+import type { ProvisioningQueue } from "./queue-message";
 
 export interface SyncDeps {
 	db: Db;
@@ -23,7 +23,7 @@ export async function applyCheckoutSessionFromStripe(
 	session: Stripe.Checkout.Session,
 	source: "sync" | "reconcile",
 ): Promise<PaymentOutcome | null> {
-	const change = changeFromCheckoutSession(session);
+	const change = changeFromCheckoutSession(session, Math.floor(deps.now / 1000));
 	if (!change.checkout) return null;
 	return applyPaymentChange(
 		deps,

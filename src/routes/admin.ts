@@ -1,40 +1,26 @@
-// Operator routes behind `Authorization: Bearer ADMIN_TOKEN`: configuration
+// Operator routes (behind `Authorization: Bearer ADMIN_TOKEN`, see admin-auth.ts): configuration
 // doctor, find and unstick jobs, look a client up by CRN, replay an event.
 import { Hono } from "hono";
-import { createMiddleware } from "hono/factory";
 import type Stripe from "stripe";
-import { getConfig } from "../config";
-import { timingSafeEqualStrings } from "../crypto";
-import { findUserByClient } from "../db/accounts";
+import { findUserOfClient, linksOfUser } from "../db/accounts";
 import { findClientByCrn } from "../db/clients";
-import { findJobByClient, resetJob } from "../db/jobs";
+import { findJob, findJobByClient, resetJob } from "../db/jobs";
 import { ledgerForClient, listJobs } from "../db/ops";
 import { outboxFor } from "../db/outbox";
 import { deps } from "../deps";
 import { runChecks } from "../doctor";
 import { type AppEnv, jsonError } from "../http";
 import { log } from "../log";
+import { requestSupportLink } from "../onboarding/links";
 import { applyPaymentChange } from "../onboarding/payments";
-import { provisionMessage } from "../onboarding/provisioning-message";
+import { provisionMessage } from "../onboarding/queue-message";
 import { deriveSetupStatus } from "../onboarding/setup-status";
 import { jobStateFor } from "../rules/job-states";
+import { accessOf } from "../rules/subscription-status";
 import { StripeApiError } from "../stripe/api";
 import { changeFromEvent, parseEvent } from "../stripe/events";
 
 export const adminRoutes = new Hono<AppEnv>();
-
-const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-	const expected = getConfig(c.env).adminToken;
-	if (!expected) return jsonError(c, 503, "admin_disabled", "ADMIN_TOKEN is not set: wrangler secret put ADMIN_TOKEN");
-	const header = c.req.header("authorization") ?? "";
-	const presented = header.startsWith("Bearer ") ? header.slice(7) : "";
-	if (!presented || !timingSafeEqualStrings(presented, expected)) {
-		return jsonError(c, 401, "unauthorized", "A valid admin bearer token is required.");
-	}
-	await next();
-});
-
-adminRoutes.use("/admin/*", requireAdmin);
 
 adminRoutes.get("/admin/health", async (c) => {
 	const d = deps(c.env);
@@ -54,8 +40,13 @@ adminRoutes.get("/admin/jobs", async (c) => {
 
 adminRoutes.post("/admin/jobs/:id/retry", async (c) => {
 	const d = deps(c.env);
-	const job = await resetJob(d.db, c.req.param("id"), d.clock());
-	if (!job) return jsonError(c, 409, "not_retryable", "No such job, or it already completed.");
+	const id = c.req.param("id");
+	const job = await resetJob(d.db, id, d.clock());
+	if (!job) {
+		return (await findJob(d.db, id))
+			? jsonError(c, 409, "not_retryable", "This job already completed; send a set-password link instead.")
+			: jsonError(c, 404, "not_found", "No job with this id.");
+	}
 	await d.queue.send(provisionMessage(job.id, job.clientId), { contentType: "json" });
 	log("ADMIN_ACTION", { action: "retry_job", job_id: job.id, client_id: job.clientId });
 	return c.json({ job: { id: job.id, client_id: job.clientId, state: job.state } }, 202);
@@ -67,10 +58,11 @@ adminRoutes.get("/admin/clients/:crn", async (c) => {
 	if (!client) return jsonError(c, 404, "not_found", "No client with this CRN.");
 	const [job, user, events, emails] = await Promise.all([
 		findJobByClient(db, client.id),
-		findUserByClient(db, client.id),
+		findUserOfClient(db, client.id),
 		ledgerForClient(db, client.id),
 		outboxFor(db, client.email),
 	]);
+	const links = user ? await linksOfUser(db, user.id) : [];
 	const status = deriveSetupStatus({
 		...client,
 		jobState: job?.state ?? null,
@@ -88,6 +80,7 @@ adminRoutes.get("/admin/clients/:crn", async (c) => {
 			payment_status: client.paymentStatus,
 			subscription_id: client.subscriptionId,
 			subscription_status: client.subscriptionStatus,
+			access: accessOf(client),
 			stripe_customer_id: client.stripeCustomerId,
 			created_at: client.createdAt,
 		},
@@ -96,7 +89,28 @@ adminRoutes.get("/admin/clients/:crn", async (c) => {
 		user: user ? { id: user.id, email: user.email, password_set_at: user.passwordSetAt } : null,
 		events,
 		emails: emails.map((m) => ({ id: m.id, subject: m.subject, created_at: m.createdAt })),
+		// When each link was sent, used and expires: never the token.
+		links: links.map((l) => ({
+			purpose: l.purpose,
+			created_at: l.createdAt,
+			expires_at: l.expiresAt,
+			used_at: l.usedAt,
+		})),
 	});
+});
+
+/** Support sends a fresh set-password link; after the password was set it resets it. */
+adminRoutes.post("/admin/clients/:crn/setup-link", async (c) => {
+	const d = deps(c.env);
+	const crn = c.req.param("crn").toUpperCase();
+	const result = await requestSupportLink({ ...d, now: d.clock() }, crn);
+	if (!result.ok) {
+		return result.reason === "not_found"
+			? jsonError(c, 404, "not_found", "No client with this CRN.")
+			: jsonError(c, 409, "not_ready", "This customer has no login yet: retry their provisioning job instead.");
+	}
+	log("ADMIN_ACTION", { action: "send_setup_link", crn, resets_password: result.passwordSet });
+	return c.json({ ok: true, resets_password: result.passwordSet }, 202);
 });
 
 // Stripe is the source of truth for events (kept 30 days): this also replays

@@ -44,6 +44,18 @@ export function parseCheckoutBody(body: Record<string, unknown>, plans: Config["
 	return { ok: false, code: planCode && !plan ? "unknown_plan" : "invalid_request", fields };
 }
 
+/** Why checkout must not start with this configuration; null when it may. */
+function checkoutBlocker(config: Config, hasStripe: boolean): { check: string; hint: string } | null {
+	if (!hasStripe && !config.devTools) {
+		return { check: "stripe_key", hint: "no usable STRIPE_SECRET_KEY: checkout is unavailable" };
+	}
+	// Stripe would send paying customers back to an origin they cannot reach.
+	if (config.mode === "live" && !config.appUrlPublic) {
+		return { check: "app_url", hint: `APP_URL ${config.appUrl} is not an https public origin: live checkout refused` };
+	}
+	return null;
+}
+
 checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 	const d = deps(c.env);
 	const body = await readJsonObject(c);
@@ -52,8 +64,9 @@ checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 	if (!parsed.ok)
 		return jsonError(c, 400, parsed.code, "Please correct the highlighted fields.", { fields: parsed.fields });
 
-	if (!d.stripe && !d.config.devTools) {
-		log("CONFIG_ERROR", { check: "stripe_key", hint: "STRIPE_SECRET_KEY is not set: checkout is unavailable" });
+	const unavailable = checkoutBlocker(d.config, d.stripe !== null);
+	if (unavailable) {
+		log("CONFIG_ERROR", unavailable);
 		return jsonError(c, 503, "checkout_unavailable", "Checkout is not available right now. Please try again later.");
 	}
 	try {
@@ -72,7 +85,12 @@ checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 		});
 	} catch (error) {
 		if (error instanceof StripeApiError) {
-			log("CHECKOUT_FAILED", { status: error.status, code: error.code, error: error.message });
+			// Status and code only: Stripe's message can echo what the customer typed.
+			log("CHECKOUT_FAILED", { status: error.status, code: error.code });
+			if (error.status === 429) {
+				c.header("Retry-After", "5");
+				return jsonError(c, 503, "checkout_busy", "We're busy right now. Please try again in a moment.");
+			}
 			return jsonError(
 				c,
 				502,

@@ -1,22 +1,20 @@
-// The customer's portal API: set password (once), log in/out, who am I, and
-// the Stripe Billing Portal link. Session cookie: HttpOnly; Secure; SameSite=Lax.
+// The customer's portal API: set a password with a link, log in/out, who am I
+// (every plan the login holds), and the Stripe Billing Portal link. Session
+// cookie: __Host- prefixed, HttpOnly, Secure, SameSite=Lax.
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { csrf } from "hono/csrf";
 import { deps } from "../deps";
 import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../http";
 import { log } from "../log";
 import { login, logout, sessionUser, setPasswordWithToken } from "../onboarding/accounts";
-import { rateLimit } from "../rate-limit";
-import { isPaid } from "../rules/subscription-status";
+import { plansOfLogin } from "../onboarding/subscriptions";
+import { overEmailLimit, rateLimit, tooManyRequests } from "../rate-limit";
 import { StripeApiError } from "../stripe/api";
 
+/** Sent as `__Host-portal_session`: only this origin, path /, Secure, never a Domain. */
 export const SESSION_COOKIE = "portal_session";
 
 export const portalRoutes = new Hono<AppEnv>();
-
-// Cookie-authenticated writes must come from our own pages.
-portalRoutes.use("/portal/*", csrf());
 
 portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) => {
 	const body = await readJsonObject(c);
@@ -26,19 +24,21 @@ portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) =
 		return jsonError(c, 400, "invalid_request", "Send the token from your email and a new password.");
 	}
 	const d = deps(c.env);
-	const result = await setPasswordWithToken(d.db, token, password, d.clock());
+	const result = await setPasswordWithToken(d.db, token.slice(0, 128), password.slice(0, 1024), d.clock());
 	if (!result.ok) {
 		return jsonError(c, result.reason === "token_expired" ? 410 : 400, result.reason, result.message);
 	}
-	log("PASSWORD_SET", { email_domain: result.email.split("@")[1] });
+	log("PASSWORD_SET", { email_domain: result.email.split("@")[1], purpose: result.purpose });
 	return c.json({ ok: true });
 });
 
 portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 	const body = await readJsonObject(c);
-	const email = typeof body?.email === "string" ? body.email : "";
+	const email = typeof body?.email === "string" ? body.email.trim().toLowerCase().slice(0, 254) : "";
 	const password = typeof body?.password === "string" ? body.password : "";
 	if (!email || !password) return jsonError(c, 400, "invalid_request", "Enter your email and password.");
+	// Per email too: one account guessed at from many addresses.
+	if (await overEmailLimit(c, "LOGIN_EMAIL_LIMITER", email)) return tooManyRequests(c);
 	const d = deps(c.env);
 	const result = await login(d.db, email, password.slice(0, 1024), d.clock());
 	if (!result.ok) {
@@ -46,6 +46,7 @@ portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 		return jsonError(c, 401, "invalid_credentials", "Email or password is incorrect.");
 	}
 	setCookie(c, SESSION_COOKIE, result.sessionToken, {
+		prefix: "host",
 		httpOnly: true,
 		secure: true,
 		sameSite: "Lax",
@@ -56,14 +57,14 @@ portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 });
 
 portalRoutes.post("/portal/logout", async (c) => {
-	const token = getCookie(c, SESSION_COOKIE);
+	const token = getCookie(c, SESSION_COOKIE, "host");
 	if (token) await logout(deps(c.env).db, token);
-	deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
+	deleteCookie(c, SESSION_COOKIE, { prefix: "host", path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
 	return c.json({ ok: true });
 });
 
 async function currentUser(c: AppContext) {
-	const token = getCookie(c, SESSION_COOKIE);
+	const token = getCookie(c, SESSION_COOKIE, "host");
 	const d = deps(c.env);
 	return token ? sessionUser(d.db, token, d.clock()) : undefined;
 }
@@ -71,30 +72,41 @@ async function currentUser(c: AppContext) {
 portalRoutes.get("/portal/me", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
-	const plan = deps(c.env).config.plans.get(user.planCode);
+	const d = deps(c.env);
+	const plans = await plansOfLogin(d.db, user.userId, d.config.plans);
+	const primary = plans[0];
 	return c.json({
 		email: user.email,
-		name: user.name,
-		crn: user.crn,
-		plan_code: user.planCode,
-		plan_name: plan?.name ?? user.planCode,
-		subscription_status: user.subscriptionStatus,
-		payment_state: isPaid(user) ? "paid" : "unpaid",
+		name: primary?.name ?? "",
+		crn: primary?.crn ?? null,
+		plan_code: primary?.plan_code ?? null,
+		plan_name: primary?.plan_name ?? null,
+		subscription_status: primary?.status ?? null,
+		payment_state: primary?.paid ? "paid" : "unpaid",
+		subscriptions: plans.map((p) => ({
+			crn: p.crn,
+			plan_code: p.plan_code,
+			plan_name: p.plan_name,
+			status: p.status,
+			access: p.access,
+		})),
 	});
 });
 
+/** Body `{crn?}`: the Billing Portal for that plan's Stripe customer (default: the first plan). */
 portalRoutes.post("/portal/billing", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
-	const { config, stripe } = deps(c.env);
-	if (!stripe || !user.stripeCustomerId) {
+	const d = deps(c.env);
+	const body = await readJsonObject(c);
+	const plans = await plansOfLogin(d.db, user.userId, d.config.plans);
+	const wanted = typeof body?.crn === "string" ? plans.find((p) => p.crn === body.crn) : undefined;
+	const customer = (wanted ?? plans.find((p) => p.stripeCustomerId))?.stripeCustomerId;
+	if (!d.stripe || !customer) {
 		return jsonError(c, 503, "billing_unavailable", "Billing management is not available for this account yet.");
 	}
 	try {
-		const session = await stripe.createBillingPortalSession({
-			customer: user.stripeCustomerId,
-			return_url: `${config.appUrl}/dashboard`,
-		});
+		const session = await d.stripe.createBillingPortalSession({ customer, return_url: `${d.config.appUrl}/dashboard` });
 		return c.json({ url: session.url });
 	} catch (error) {
 		if (error instanceof StripeApiError) {

@@ -26,6 +26,8 @@ setupStatusRoutes.get("/portal/setup-status", async (c) => {
 		provisioning_state: status.provisioning_state,
 		password_state: status.password_state,
 		next_action: status.next_action,
+		// So a checkout that ended unpaid can offer the same plan again.
+		plan_code: status.planCode,
 		support_email: d.config.supportEmail,
 		updated_at: new Date(status.updatedAt).toISOString(),
 		...(d.config.devTools ? { dev: { outbox_url: "/dev/outbox" } } : {}),

@@ -16,12 +16,10 @@ export class StripeApiError extends Error {
 	}
 }
 
-type FormValue = string | number | boolean | null | undefined | FormValue[] | { [key: string]: FormValue };
-
 /** Stripe's form encoding: nested keys as a[b][0][c]=v. */
-export function encodeForm(params: Record<string, FormValue>): string {
+export function encodeForm(params: object): string {
 	const pairs: string[] = [];
-	const walk = (prefix: string, value: FormValue) => {
+	const walk = (prefix: string, value: unknown) => {
 		if (value === undefined || value === null) return;
 		if (Array.isArray(value)) {
 			for (const [i, v] of value.entries()) walk(`${prefix}[${i}]`, v);
@@ -53,47 +51,110 @@ export interface StripeApi {
 	retrieveEvent(id: string): Promise<Stripe.Event>;
 }
 
-export function createStripeApi(key: string, base: string, fetcher: typeof fetch = fetch): StripeApi {
-	async function call<T>(method: "GET" | "POST", path: string, body?: string, idempotencyKey?: string): Promise<T> {
+/** How `call` retries; the defaults follow stripe-node's backoff (0.5 s doubling, capped, with jitter). */
+export interface RetryPolicy {
+	retries: number;
+	baseDelayMs: number;
+	maxDelayMs: number;
+	sleep: (ms: number) => Promise<unknown>;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+	retries: 3,
+	baseDelayMs: 250,
+	maxDelayMs: 2_000,
+	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
+ * Worth another try: rate limited (429: Stripe checks rate limits before
+ * idempotency, so the retry with the same key is still the same request), a
+ * concurrent use of the idempotency key or a lock (409), Stripe's own errors
+ * (5xx) and the network. `Stripe-Should-Retry` overrides, as in Stripe's SDKs.
+ */
+function shouldRetry(status: number, header: string | null): boolean {
+	if (header === "true") return true;
+	if (header === "false") return false;
+	return status === 0 || status === 409 || status === 429 || status >= 500;
+}
+
+function backoffMs(attempt: number, policy: RetryPolicy, retryAfter: string | null): number {
+	const hinted = Number(retryAfter);
+	if (Number.isFinite(hinted) && hinted > 0 && hinted * 1000 <= policy.maxDelayMs) return hinted * 1000;
+	const capped = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+	// Half fixed, half random: a burst of clients rejected together does not come back together.
+	return capped / 2 + Math.random() * (capped / 2);
+}
+
+export function createStripeApi(
+	key: string,
+	base: string,
+	fetcher: typeof fetch = fetch,
+	retry: RetryPolicy = DEFAULT_RETRY,
+): StripeApi {
+	async function once(method: "GET" | "POST", url: string, headers: Record<string, string>, body?: string) {
+		try {
+			const response = await fetcher(url, { method, headers, body, signal: AbortSignal.timeout(10_000) });
+			return { response, text: await response.text() };
+		} catch (error) {
+			return { error: `Stripe unreachable: ${(error as Error).name}` };
+		}
+	}
+
+	/**
+	 * GETs, and POSTs with an idempotency key (every POST here has one), are safe
+	 * to send again; `retries` 0 for a caller that is itself retried soon.
+	 */
+	async function call<T>(
+		method: "GET" | "POST",
+		path: string,
+		body?: string,
+		idempotencyKey?: string,
+		retries = retry.retries,
+	): Promise<T> {
 		const headers: Record<string, string> = {
 			authorization: `Bearer ${key}`,
 			"stripe-version": STRIPE_API_VERSION,
 		};
 		if (body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
 		if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
-		let response: Response;
-		try {
-			response = await fetcher(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(10_000) });
-		} catch (error) {
-			throw new StripeApiError(0, "network_error", `Stripe unreachable: ${(error as Error).message}`);
+		for (let attempt = 0; ; attempt++) {
+			const result = await once(method, `${base}${path}`, headers, body);
+			const status = result.response?.status ?? 0;
+			if (result.response?.ok) return JSON.parse(result.text) as T;
+			const retryable = shouldRetry(status, result.response?.headers.get("stripe-should-retry") ?? null);
+			if (!retryable || attempt >= retries) throw toError(status, result.text, result.error);
+			await retry.sleep(backoffMs(attempt, retry, result.response?.headers.get("retry-after") ?? null));
 		}
-		const text = await response.text();
-		if (!response.ok) {
-			let code = "stripe_error";
-			let message = `Stripe answered ${response.status}`;
-			try {
-				const parsed = JSON.parse(text) as { error?: { code?: string; type?: string; message?: string } };
-				code = parsed.error?.code ?? parsed.error?.type ?? code;
-				if (parsed.error?.message) message = parsed.error.message;
-			} catch {}
-			throw new StripeApiError(response.status, code, message);
-		}
-		return JSON.parse(text) as T;
 	}
 
 	return {
 		createCheckoutSession: (params, idempotencyKey) =>
-			call("POST", "/v1/checkout/sessions", encodeForm(params as Record<string, FormValue>), idempotencyKey),
-		retrieveCheckoutSession: (id) => call("GET", `/v1/checkout/sessions/${encodeURIComponent(id)}`),
+			call("POST", "/v1/checkout/sessions", encodeForm(params), idempotencyKey),
+		// Asked from a status poll: the page's next poll is the retry, so this one answers at once.
+		retrieveCheckoutSession: (id) =>
+			call("GET", `/v1/checkout/sessions/${encodeURIComponent(id)}`, undefined, undefined, 0),
 		listCheckoutSessions: ({ status, createdGte, limit, startingAfter }) =>
 			call(
 				"GET",
 				`/v1/checkout/sessions?${encodeForm({ status, created: { gte: createdGte }, limit, starting_after: startingAfter })}`,
 			),
 		createBillingPortalSession: (params) =>
-			call("POST", "/v1/billing_portal/sessions", encodeForm(params as Record<string, FormValue>)),
+			call("POST", "/v1/billing_portal/sessions", encodeForm(params), `portal-${crypto.randomUUID()}`),
 		listWebhookEndpoints: () => call("GET", "/v1/webhook_endpoints?limit=100"),
 		retrievePrice: (id) => call("GET", `/v1/prices/${encodeURIComponent(id)}`),
 		retrieveEvent: (id) => call("GET", `/v1/events/${encodeURIComponent(id)}`),
 	};
+}
+
+function toError(status: number, text: string | undefined, networkError: string | undefined): StripeApiError {
+	if (status === 0) return new StripeApiError(0, "network_error", networkError ?? "Stripe unreachable");
+	let code = status === 429 ? "rate_limited" : "stripe_error";
+	let message = `Stripe answered ${status}`;
+	try {
+		const parsed = JSON.parse(text ?? "") as { error?: { code?: string; type?: string; message?: string } };
+		code = parsed.error?.code ?? parsed.error?.type ?? code;
+		if (parsed.error?.message) message = parsed.error.message;
+	} catch {}
+	return new StripeApiError(status, code, message);
 }

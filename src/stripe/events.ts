@@ -14,7 +14,14 @@ export const HANDLED_EVENT_TYPES = [
 	"customer.subscription.deleted",
 	"invoice.paid",
 	"invoice.payment_failed",
+	"checkout.session.expired",
 ] as const satisfies readonly Stripe.Event.Type[];
+
+/**
+ * Before API version 2025-03-31.basil an invoice named its subscription at the
+ * top level; an endpoint pinned to an older version still sends that shape.
+ */
+export const INVOICE_PARENT_API_VERSION = "2025-03-31.basil";
 
 export type CheckoutPaymentStatus = Stripe.Checkout.Session.PaymentStatus | "failed";
 
@@ -71,23 +78,34 @@ function metaClientId(metadata: Stripe.Metadata | null | undefined): string | un
 	return typeof id === "string" && id !== "" ? id : undefined;
 }
 
-/** A Checkout Session as Stripe reports it, from an event or from the API. */
+/**
+ * A Checkout Session as Stripe reports it, from an event or from the API, as
+ * of `at` (epoch seconds). A paid subscription checkout records the
+ * subscription `active` at once: an endpoint may send this event alone, and
+ * later subscription and invoice events refine it.
+ */
 export function changeFromCheckoutSession(
 	session: Stripe.Checkout.Session,
+	at: number,
 	asyncOutcome?: "succeeded" | "failed",
 ): PaymentChange {
 	let paymentStatus: CheckoutPaymentStatus = session.payment_status;
 	if (asyncOutcome === "succeeded") paymentStatus = "paid";
 	if (asyncOutcome === "failed") paymentStatus = "failed";
 	const complete = session.status === "complete";
+	const subscriptionId = idOf(session.subscription);
 	return {
 		clientId: session.client_reference_id ?? metaClientId(session.metadata),
 		checkoutSessionId: session.id,
 		customerId: idOf(session.customer),
-		subscriptionId: idOf(session.subscription),
+		subscriptionId,
 		checkout:
 			complete || session.status === "expired"
 				? { status: complete ? "complete" : "expired", paymentStatus }
+				: undefined,
+		subscription:
+			complete && paymentStatus === "paid" && session.mode === "subscription"
+				? { status: "active", eventAt: at }
 				: undefined,
 		confirmsPayment: complete && isPaidCheckout(paymentStatus),
 	};
@@ -103,12 +121,23 @@ function changeFromSubscription(subscription: Stripe.Subscription, status: Strip
 	};
 }
 
+/** The pre-basil invoice fields (see INVOICE_PARENT_API_VERSION); absent from the SDK's current types. */
+interface LegacyInvoiceFields {
+	id?: string;
+	subscription?: string | { id: string } | null;
+	subscription_details?: { metadata?: Stripe.Metadata | null } | null;
+}
+
 function changeFromInvoice(invoice: Stripe.Invoice, paid: boolean, at: number): PaymentChange {
 	const details = invoice.parent?.subscription_details;
+	const legacy: LegacyInvoiceFields = invoice;
 	return {
-		clientId: metaClientId(details?.metadata) ?? metaClientId(invoice.metadata),
+		clientId:
+			metaClientId(details?.metadata) ??
+			metaClientId(legacy.subscription_details?.metadata) ??
+			metaClientId(invoice.metadata),
 		customerId: idOf(invoice.customer),
-		subscriptionId: idOf(details?.subscription),
+		subscriptionId: idOf(details?.subscription) ?? idOf(legacy.subscription),
 		invoice: { status: paid ? "paid" : "payment_failed", eventAt: at },
 		confirmsPayment: paid,
 	};
@@ -118,11 +147,12 @@ function changeFromInvoice(invoice: Stripe.Invoice, paid: boolean, at: number): 
 export function changeFromEvent(event: Stripe.Event): PaymentChange | null {
 	switch (event.type) {
 		case "checkout.session.completed":
-			return changeFromCheckoutSession(event.data.object);
+		case "checkout.session.expired":
+			return changeFromCheckoutSession(event.data.object, event.created);
 		case "checkout.session.async_payment_succeeded":
-			return changeFromCheckoutSession(event.data.object, "succeeded");
+			return changeFromCheckoutSession(event.data.object, event.created, "succeeded");
 		case "checkout.session.async_payment_failed":
-			return changeFromCheckoutSession(event.data.object, "failed");
+			return changeFromCheckoutSession(event.data.object, event.created, "failed");
 		case "customer.subscription.created":
 		case "customer.subscription.updated":
 			return changeFromSubscription(event.data.object, event.data.object.status, event.created);

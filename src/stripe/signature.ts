@@ -1,11 +1,15 @@
 // Stripe webhook signature check with Web Crypto only: HMAC-SHA256 over
 // `${t}.${rawBody}`, any `v1` may match, any configured secret may match
-// (rotation), timestamp within tolerance both ways. crypto.subtle.verify
-// compares in constant time. https://docs.stripe.com/webhooks#verify-manually
+// (rotation), timestamp within tolerance both ways.
+// https://docs.stripe.com/webhooks#verify-manually
+// The work is bounded whatever the header says: it is refused unparsed past a
+// few KiB or a handful of `v1` entries, the expected MAC is computed once per
+// secret, and each candidate is compared to it in constant time.
 
 export type SignatureFailure =
 	| "missing_header"
 	| "malformed_header"
+	| "header_too_large"
 	| "no_secret"
 	| "mismatch"
 	| "stale_timestamp"
@@ -14,6 +18,9 @@ export type SignatureFailure =
 export type SignatureResult = { ok: true; slot: number; timestamp: number } | { ok: false; reason: SignatureFailure };
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+/** Stripe sends one v1 per active secret (two while a secret is rolled); 8 leaves room. */
+export const MAX_SIGNATURES = 8;
+export const MAX_HEADER_BYTES = 4096;
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -64,18 +71,20 @@ export async function verifyStripeSignature(
 ): Promise<SignatureResult> {
 	if (secrets.length === 0) return { ok: false, reason: "no_secret" };
 	if (!header) return { ok: false, reason: "missing_header" };
+	if (header.length > MAX_HEADER_BYTES) return { ok: false, reason: "header_too_large" };
 	const parsed = parseSignatureHeader(header);
 	if (!parsed) return { ok: false, reason: "malformed_header" };
+	if (parsed.v1.length > MAX_SIGNATURES) return { ok: false, reason: "header_too_large" };
 
 	const prefix = encoder.encode(`${parsed.timestamp}.`);
 	const signed = new Uint8Array(prefix.length + rawBody.length);
 	signed.set(prefix, 0);
 	signed.set(rawBody, prefix.length);
 
-	for (let slot = 0; slot < secrets.length; slot++) {
-		const key = await hmacKey(secrets[slot] as string);
+	for (const [slot, secret] of secrets.entries()) {
+		const expected = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), signed));
 		for (const candidate of parsed.v1) {
-			if (await crypto.subtle.verify("HMAC", key, candidate, signed)) {
+			if (crypto.subtle.timingSafeEqual(expected, candidate)) {
 				// Checked after the MAC so a forged header learns nothing about timing windows.
 				const age = nowSeconds - parsed.timestamp;
 				if (age > toleranceSeconds) return { ok: false, reason: "stale_timestamp" };

@@ -74,8 +74,8 @@ export async function insertJob(
 			clientId,
 		),
 		env.DB.prepare(
-			`insert into jobs (id, client_id, state, attempts, last_error, source, requeues, created_at, updated_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`insert into jobs (id, client_id, state, attempts, last_error, source, requeues, queued_at, created_at, updated_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		).bind(
 			id,
 			clientId,
@@ -84,6 +84,7 @@ export async function insertJob(
 			opts.lastError ?? null,
 			opts.source ?? "webhook",
 			opts.requeues ?? 0,
+			at,
 			at,
 			at,
 		),

@@ -8,6 +8,8 @@ import subscriptionFixture from "../fixtures/stripe/subscription.json";
 import { TEST_SECRETS } from "./test-secrets";
 
 export const WEBHOOK_SECRET = TEST_SECRETS.STRIPE_WEBHOOK_SECRET_TEST;
+/** The tests run on wrangler.toml's top-level (local) vars. */
+export const APP_URL = "http://127.0.0.1:8787";
 
 const stripe = new Stripe(TEST_SECRETS.STRIPE_SECRET_KEY, { httpClient: Stripe.createFetchHttpClient() });
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
@@ -49,7 +51,12 @@ export function checkoutSessionObject(client: ClientRef, overrides: Record<strin
 		...checkoutSessionFixture,
 		id: client.sessionId,
 		client_reference_id: client.clientId,
-		metadata: { client_id: client.clientId, plan_code: client.planCode ?? "starter", customer_reference: client.crn },
+		metadata: {
+			client_id: client.clientId,
+			plan_code: client.planCode ?? "starter",
+			customer_reference: client.crn,
+			onboarding_origin: APP_URL,
+		},
 		customer: `cus_${client.clientId.slice(0, 8)}`,
 		subscription: `sub_${client.clientId.slice(0, 8)}`,
 		status: "complete",

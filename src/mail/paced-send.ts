@@ -1,0 +1,62 @@
+// Sends at the provider's rate. A launch brings bursts far above what a mail
+// provider accepts (Resend: a few per second); sending as fast as messages
+// arrive would turn most of them into 429s and retries. Each send takes the
+// next slot of a shared gate: a slot within a moment is waited for, a later
+// one defers the message to it, and a 429 holds the gate for its Retry-After.
+import type { Db } from "../db/database";
+import { claimSlot, holdUntil } from "../db/rate-gates";
+import { type Mailer, type MailMessage, MailSendError, type SendResult } from "./mailer";
+
+const GATE = "mail";
+/** Waiting longer than this inside a consumer costs wall time; the queue's delay is free. */
+export const MAX_INLINE_WAIT_MS = 2_000;
+/** A deferred message may come back a little early; its reserved slot still counts. */
+const SLOT_TOLERANCE_MS = 1_000;
+
+/** Not now: send again at `until` (the message's reserved slot). Never a failure. */
+export class MailDeferred extends Error {
+	override name = "MailDeferred";
+	constructor(
+		readonly until: number,
+		readonly reason: "paced" | "rate_limited",
+	) {
+		super(`mail deferred (${reason}) until ${new Date(until).toISOString()}`);
+	}
+}
+
+export interface PacedSendDeps {
+	db: Db;
+	mailer: Mailer;
+	clock: () => number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `message`, keeping the provider's rate. `reservedSlot` is the slot a
+ * deferred message was given; it is used instead of claiming a new one, so a
+ * deferred message does not go to the back of the line again.
+ */
+export async function sendPaced(deps: PacedSendDeps, message: MailMessage, reservedSlot?: number): Promise<SendResult> {
+	const { db, mailer, clock } = deps;
+	const rate = mailer.ratePerSecond;
+	if (rate && rate > 0) {
+		const now = clock();
+		const intervalMs = 1000 / rate;
+		const slot =
+			reservedSlot !== undefined && reservedSlot <= now + SLOT_TOLERANCE_MS
+				? reservedSlot
+				: await claimSlot(db, GATE, now, intervalMs);
+		if (slot - now > MAX_INLINE_WAIT_MS) throw new MailDeferred(slot, "paced");
+		if (slot > now) await sleep(slot - now);
+	}
+	try {
+		return await mailer.send(message);
+	} catch (error) {
+		if (!(error instanceof MailSendError) || error.failure !== "rate_limited") throw error;
+		const until = clock() + (error.retryAfterSeconds ?? 1) * 1000;
+		if (!rate) throw new MailDeferred(until, "rate_limited");
+		await holdUntil(db, GATE, until);
+		throw new MailDeferred(await claimSlot(db, GATE, until, 1000 / rate), "rate_limited");
+	}
+}

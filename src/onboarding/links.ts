@@ -1,0 +1,98 @@
+// Set-password links on request: "forgot password", "send the email again" from
+// the onboarding page, and support's link. The request only enqueues; the queue
+// consumer makes the link and sends it, so a request for an unknown email does
+// exactly the work a known one does and the answer reveals nothing.
+import type { Config } from "../config";
+import { randomToken, sha256Hex } from "../crypto";
+import { claimLinkRequest, findLoginByEmail, findUserOfClient, insertPasswordToken } from "../db/accounts";
+import { findClientByCrn } from "../db/clients";
+import type { Db } from "../db/database";
+import { statusRowByTokenHash } from "../db/status-read";
+import { log } from "../log";
+import type { Mailer } from "../mail/mailer";
+import { sendPaced } from "../mail/paced-send";
+import { linkEmail } from "../mail/templates";
+import { LINK_TTL_MS, SETUP_LINK_INTERVAL_MS } from "../rules/set-password-links";
+import { type LinkMessage, linkMessage, type ProvisioningQueue } from "./queue-message";
+
+export interface LinkRequestDeps {
+	db: Db;
+	queue: ProvisioningQueue;
+	now: number;
+}
+
+/** Forgot password: always enqueued, whether or not the email has a login. */
+export async function requestPasswordReset(deps: LinkRequestDeps, email: string): Promise<void> {
+	await deps.queue.send(linkMessage("reset", email), { contentType: "json" });
+}
+
+export type SetupLinkResult =
+	| { ok: true }
+	| { ok: false; reason: "not_found" | "not_ready" | "password_already_set" | "too_soon" };
+
+/** "Send the email again" from the onboarding page, by its token. */
+export async function requestSetupLink(deps: LinkRequestDeps, onboardingToken: string): Promise<SetupLinkResult> {
+	const row = await statusRowByTokenHash(deps.db, await sha256Hex(onboardingToken));
+	if (!row) return { ok: false, reason: "not_found" };
+	const user = await findUserOfClient(deps.db, row.clientId);
+	if (!user) return { ok: false, reason: "not_ready" };
+	if (user.passwordSetAt !== null) return { ok: false, reason: "password_already_set" };
+	if (!(await claimLinkRequest(deps.db, user.id, deps.now, SETUP_LINK_INTERVAL_MS))) {
+		return { ok: false, reason: "too_soon" };
+	}
+	await deps.queue.send(linkMessage("setup", user.email), { contentType: "json" });
+	return { ok: true };
+}
+
+/** Support's link, by CRN. Also after a password was set: the link then resets it. */
+export async function requestSupportLink(
+	deps: LinkRequestDeps,
+	crn: string,
+): Promise<{ ok: true; passwordSet: boolean } | { ok: false; reason: "not_found" | "not_ready" }> {
+	const client = await findClientByCrn(deps.db, crn);
+	if (!client) return { ok: false, reason: "not_found" };
+	const user = await findUserOfClient(deps.db, client.id);
+	if (!user) return { ok: false, reason: "not_ready" };
+	await deps.queue.send(linkMessage("support", user.email), { contentType: "json" });
+	return { ok: true, passwordSet: user.passwordSetAt !== null };
+}
+
+export interface LinkSendDeps {
+	db: Db;
+	mailer: Mailer;
+	config: Pick<Config, "appUrl" | "supportEmail">;
+	clock: () => number;
+}
+
+/** The consumer's half: make the link and send it. An email with no login sends nothing. */
+export async function sendRequestedLink(deps: LinkSendDeps, message: LinkMessage): Promise<"sent" | "no_login"> {
+	const { db, config, clock } = deps;
+	const user = await findLoginByEmail(db, message.email);
+	if (!user) {
+		log("LINK_SKIPPED", { purpose: message.purpose, reason: "no_login", email_domain: message.email.split("@")[1] });
+		return "no_login";
+	}
+	const token = randomToken();
+	const now = clock();
+	const ttl = LINK_TTL_MS[message.purpose];
+	await insertPasswordToken(
+		db,
+		{ tokenHash: await sha256Hex(token), userId: user.id, purpose: message.purpose, expiresAt: now + ttl },
+		now,
+	);
+	const sent = await sendPaced(
+		deps,
+		linkEmail({
+			to: user.email,
+			name: user.name,
+			supportEmail: config.supportEmail,
+			idempotencyKey: `${message.purpose}-${message.requestId}`,
+			purpose: message.purpose,
+			link: `${config.appUrl}/set-password?token=${token}`,
+			expiresInMs: ttl,
+		}),
+		message.slotAt,
+	);
+	log("LINK_SENT", { purpose: message.purpose, user_id: user.id, mail: sent });
+	return "sent";
+}

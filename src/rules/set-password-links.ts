@@ -1,0 +1,23 @@
+// Set-password links: why one was sent and how long it works. A link works once;
+// setting a password voids every other link of that login (src/db/accounts.ts).
+
+export const LINK_PURPOSES = ["welcome", "setup", "reset", "support"] as const;
+
+/**
+ * welcome: the first email after payment. setup: "send the email again" from
+ * the onboarding page. reset: "forgot password". support: sent by an operator.
+ */
+export type LinkPurpose = (typeof LINK_PURPOSES)[number];
+
+const HOUR_MS = 3_600_000;
+
+/** A reset link is short-lived (it is asked for from a login page anyone can reach). */
+export const LINK_TTL_MS: Readonly<Record<LinkPurpose, number>> = {
+	welcome: 72 * HOUR_MS,
+	setup: 72 * HOUR_MS,
+	reset: 1 * HOUR_MS,
+	support: 24 * HOUR_MS,
+};
+
+/** "Send the email again" works at most this often per customer. */
+export const SETUP_LINK_INTERVAL_MS = 60_000;

@@ -1,0 +1,105 @@
+// Resend's POST /emails as documented, unkind where Resend is: an
+// Idempotency-Key replays the first answer for the same body, answers 409
+// invalid_idempotent_request for a different body and 409
+// concurrent_idempotent_requests while the first is still running; past the
+// team's rate it answers 429 rate_limit_exceeded with Retry-After; it can be
+// slow, answering only after it has accepted (and will deliver) the email.
+// https://resend.com/docs/dashboard/emails/idempotency-keys, /docs/api-reference/errors
+import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types";
+
+interface MailAccount {
+	/** Idempotency key → the accepted request's body and answer (kept 24 h at Resend; for the run here). */
+	keys: Map<string, { text: string; id: string; inFlight: boolean }>;
+	emails: Json[];
+	delayMs: number;
+	perSecond: number;
+	failures: { status: number; name: string; times: number } | null;
+	calls: number;
+}
+
+const resendError = (status: number, name: string, message: string, headers?: Record<string, string>): Answer => ({
+	status,
+	body: { statusCode: status, name, message },
+	headers,
+});
+
+export function createMailStandIn() {
+	const accounts = new Map<string, MailAccount>();
+	const rate = new RateWindow();
+	let counter = 0;
+	const account = (key: string) => {
+		let a = accounts.get(key);
+		if (!a) {
+			a = { keys: new Map(), emails: [], delayMs: 0, perSecond: 1000, failures: null, calls: 0 };
+			accounts.set(key, a);
+		}
+		return a;
+	};
+
+	async function send(r: RecordedRequest): Promise<Answer> {
+		if (!r.key.startsWith("re_")) return resendError(401, "validation_error", "API key is invalid");
+		const a = account(r.key);
+		a.calls++;
+		if (!rate.allow(r.key, a.perSecond)) {
+			return resendError(
+				429,
+				"rate_limit_exceeded",
+				"Too many requests. Please limit the number of requests per second.",
+				{
+					"retry-after": "1",
+					"ratelimit-limit": String(a.perSecond),
+					"ratelimit-remaining": "0",
+					"ratelimit-reset": "1",
+				},
+			);
+		}
+		if (a.failures && a.failures.times > 0) {
+			a.failures.times--;
+			return resendError(a.failures.status, a.failures.name, "stand-in failure");
+		}
+		const idem = r.headers["idempotency-key"];
+		if (idem) {
+			const seen = a.keys.get(idem);
+			if (seen?.inFlight) {
+				return resendError(
+					409,
+					"concurrent_idempotent_requests",
+					"Same idempotency key used while a request is in progress.",
+				);
+			}
+			if (seen && seen.text !== r.text) {
+				return resendError(
+					409,
+					"invalid_idempotent_request",
+					"Same idempotency key used with a different request payload.",
+				);
+			}
+			if (seen) return { status: 200, body: { id: seen.id } };
+		}
+		counter++;
+		const id = `email_${Date.now().toString(36)}${counter}`;
+		// Accepted now; the answer may come later (a slow provider the client gives up on).
+		const entry = { text: r.text, id, inFlight: true };
+		if (idem) a.keys.set(idem, entry);
+		a.emails.push({ id, ...(r.json as Json), idempotency_key: idem ?? null });
+		if (a.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, a.delayMs));
+		entry.inFlight = false;
+		return { status: 200, body: { id } };
+	}
+
+	return {
+		handles: (r: RecordedRequest) => r.path === "/resend/emails" && r.method === "POST",
+		send,
+		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}}` */
+		configure(body: Json) {
+			const a = account(String(body.key));
+			if (typeof body.delayMs === "number") a.delayMs = body.delayMs;
+			if (typeof body.perSecond === "number") a.perSecond = body.perSecond;
+			const fail = body.fail as { status?: number; name?: string; times?: number } | undefined;
+			if (fail)
+				a.failures = { status: fail.status ?? 500, name: fail.name ?? "internal_server_error", times: fail.times ?? 1 };
+		},
+		emails: (key: string) => account(key).emails,
+		calls: (key: string) => account(key).calls,
+	};
+}
