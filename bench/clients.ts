@@ -1,11 +1,10 @@
 // Simulated customers: each one's own address, its checkout through
 // POST /api/checkout, its status poll and its Stripe-signed webhook.
 import { createHmac, randomBytes } from "node:crypto";
+import { STRIPE_API_VERSION } from "../src/stripe/api-version.ts";
 import { type DevServer, failOn } from "./dev-servers.ts";
 import { CONCURRENCY, WEBHOOK_SECRET } from "./knobs.ts";
 import { runLoad } from "./load.ts";
-
-const STRIPE_API_VERSION = "2026-10-28.endive";
 
 /**
  * Each simulated customer comes from its own address, as real ones do: the
