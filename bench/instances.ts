@@ -51,8 +51,20 @@ export function copyEmptyWorker(dir: string, { withAssets }: { withAssets: boole
 /** The producer block's queue line in a worker snapshot; the paused copy adds a delivery delay after it. */
 const PROVISIONING_PRODUCER =
 	/^(\[\[queues\.producers\]\][ \t]*\r?\n(?:[^[\r\n][^\r\n]*\r?\n)*?)(queue = "provisioning"[ \t]*\r?\n)/gm;
+/**
+ * The first table header of a named environment (`[env.production]`,
+ * `[[env.production.queues.producers]]`, …). The bench passes no --env, so
+ * wrangler uses the top-level configuration: the text before this line.
+ */
+const FIRST_ENV_TABLE = /^[ \t]*\[\[?[ \t]*env[ \t]*\./m;
 /** Longer than any bench run (BENCH_TIMEOUT_S is at most 1800 s). */
 export const PAUSED_DELIVERY_DELAY_S = 3600;
+
+/** A wrangler.toml's top-level part (before any `[env.…]` table) and the named environments after it. */
+function splitEnvironments(text: string): { top: string; environments: string } {
+	const at = text.search(FIRST_ENV_TABLE);
+	return at === -1 ? { top: text, environments: "" } : { top: text.slice(0, at), environments: text.slice(at) };
+}
 
 /**
  * Pauses provisioning in a snapshot's wrangler.toml: the provisioning producer
@@ -60,21 +72,27 @@ export const PAUSED_DELIVERY_DELAY_S = 3600;
  * message and holds it for an hour. The consumer stays attached, as in
  * production: a queue with no consumer at all costs each send a lookup in the
  * dev registry and a debug log line (about 0.7 ms of workerd CPU), which is
- * not the webhook's cost. Throws unless exactly that one block was changed.
+ * not the webhook's cost. Only the top-level configuration is edited; named
+ * environments after it are kept byte for byte. Throws unless exactly that
+ * one block was changed.
  */
 export function pauseProvisioning(dir: string): void {
 	const file = join(dir, "wrangler.toml");
-	const text = readFileSync(file, "utf8");
-	const found = text.match(PROVISIONING_PRODUCER)?.length ?? 0;
-	if (found !== 1 || /^delivery_delay\b/m.test(text)) {
+	const { top, environments } = splitEnvironments(readFileSync(file, "utf8"));
+	const found = top.match(PROVISIONING_PRODUCER)?.length ?? 0;
+	if (found !== 1 || /^delivery_delay\b/m.test(top)) {
 		throw new BenchError(
-			`${file}: expected exactly one \`queue = "provisioning"\` line in a \`[[queues.producers]]\` block ` +
+			`${file}: expected exactly one \`queue = "provisioning"\` line in a top-level \`[[queues.producers]]\` block ` +
 				`and no delivery_delay, found ${found}; cannot pause provisioning for the paused instance`,
 		);
 	}
-	writeFileSync(file, text.replace(PROVISIONING_PRODUCER, `$1$2delivery_delay = ${PAUSED_DELIVERY_DELAY_S}\n`));
-	const patched = readFileSync(file, "utf8");
-	if (patched.split(/\r?\n/).filter((l) => l.trim() === `delivery_delay = ${PAUSED_DELIVERY_DELAY_S}`).length !== 1) {
+	const delay = `delivery_delay = ${PAUSED_DELIVERY_DELAY_S}`;
+	writeFileSync(file, top.replace(PROVISIONING_PRODUCER, `$1$2${delay}\n`) + environments);
+	const patched = splitEnvironments(readFileSync(file, "utf8"));
+	if (
+		patched.top.split(/\r?\n/).filter((l) => l.trim() === delay).length !== 1 ||
+		patched.environments !== environments
+	) {
 		throw new BenchError(`${file}: adding delivery_delay to the provisioning producer did not take`);
 	}
 }
