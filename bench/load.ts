@@ -106,6 +106,13 @@ export function percentile(sorted: number[], p: number): number {
 	return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
+export function median(values: number[]): number {
+	const s = [...values].sort((a, b) => a - b);
+	if (s.length === 0) return Number.NaN;
+	const mid = Math.floor(s.length / 2);
+	return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
 export async function runLoad(opts: LoadOptions & { keepBodies?: boolean }): Promise<LoadResult> {
 	const okStatus = new Set(opts.okStatus ?? [200]);
 	const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });

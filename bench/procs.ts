@@ -14,6 +14,9 @@ export const WRANGLER_JS = join(dirname(require.resolve("wrangler/package.json")
 
 export const CHILD_ENV: NodeJS.ProcessEnv = {
 	...process.env,
+	// No --env and no CLOUDFLARE_ENV: wrangler uses the top-level (local)
+	// configuration, never a named environment such as [env.production].
+	CLOUDFLARE_ENV: undefined,
 	WRANGLER_SEND_METRICS: "false",
 	// No banner, so no npm update check; no fetch of the Request.cf object from
 	// workers.cloudflare.com (miniflare uses a placeholder): loopback only.
