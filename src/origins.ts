@@ -27,12 +27,6 @@ export function isHttps(url: string): boolean {
 /** https, and a host that is neither loopback, private nor a name reserved for testing. */
 export function isPublicHttpsOrigin(url: string): boolean {
 	const host = hostOf(url);
-	return (
-		isHttps(url) &&
-		host !== null &&
-		host.includes(".") &&
-		!LOOPBACK_HOST.test(host) &&
-		!PRIVATE_HOST.test(host) &&
-		!PRIVATE_SUFFIX.test(host)
-	);
+	if (!isHttps(url) || host === null) return false;
+	return host.includes(".") && !LOOPBACK_HOST.test(host) && !PRIVATE_HOST.test(host) && !PRIVATE_SUFFIX.test(host);
 }

@@ -7,6 +7,15 @@
 
 import { $, api, isLocalPath, link, setBusy } from "./common.js";
 
+// What "Send the email again" answers, by status and error code.
+const RESEND_MESSAGES = {
+	202: "We sent a fresh email with a new link. It can take a minute to arrive.",
+	429: "We just sent one. Please wait a minute before asking again.",
+	password_already_set:
+		"Your password is already set. Log in, or use “Forgot password?” on the login page to choose a new one.",
+	not_ready: "Your portal is still being set up; the email follows in a moment.",
+};
+
 const params = new URLSearchParams(location.search);
 const token = params.get("t") || "";
 const speed = (() => {
@@ -51,6 +60,7 @@ const state = {
 	view: "", // current view kind
 	crn: "",
 	supportEmail: "",
+	planCode: "",
 };
 
 // ---- schedule -------------------------------------------------------------
@@ -227,6 +237,7 @@ function classify(d) {
 function render(d) {
 	if (typeof d.crn === "string" && d.crn) state.crn = d.crn;
 	if (isPlausibleEmail(d.support_email)) state.supportEmail = d.support_email;
+	if (typeof d.plan_code === "string" && /^[A-Za-z0-9_-]{1,40}$/.test(d.plan_code)) state.planCode = d.plan_code;
 
 	el.crn.textContent = state.crn;
 	el.crnLine.hidden = !state.crn;
@@ -288,7 +299,7 @@ function render(d) {
 			setHeadline("Your portal is ready — check your inbox for the email with your set-password link");
 			el.detail.textContent = "It can take a minute to arrive. If you can't find it, check your spam folder.";
 			setIndicator("done");
-			const nodes = [];
+			const nodes = [resendControls()];
 			const outbox = d.dev && typeof d.dev === "object" ? d.dev.outbox_url : undefined;
 			if (isLocalPath(outbox)) {
 				nodes.push(
@@ -305,13 +316,15 @@ function render(d) {
 			break;
 		}
 		case "unpaid":
-			setHeadline("Payment not completed");
-			el.detail.textContent = "We haven't received a payment for this sign-up.";
+			setHeadline("Checkout ended without payment");
+			el.detail.textContent = "Nothing was charged. The checkout expired or the payment did not go through.";
 			setIndicator("attention");
 			setNextStep([
 				para(
-					"If you closed the checkout page or the payment didn't go through, you can start again. ",
-					link("/", "Return to sign-up", { id: "signup-link" }),
+					link(state.planCode ? `/?plan=${encodeURIComponent(state.planCode)}` : "/", "Start again", {
+						id: "signup-link",
+						className: "btn btn-primary",
+					}),
 				),
 			]);
 			break;
@@ -348,6 +361,39 @@ function render(d) {
 	}
 
 	el.lastChecked.textContent = `Last checked ${new Date().toLocaleTimeString()}`;
+}
+
+// Kept across renders, so a poll does not wipe the answer the customer just got.
+let resendBox = null;
+
+function resendControls() {
+	if (resendBox) return resendBox;
+	const button = document.createElement("button");
+	button.type = "button";
+	button.id = "resend";
+	button.className = "btn btn-secondary";
+	button.textContent = "Send the email again";
+	const result = document.createElement("p");
+	result.id = "resend-result";
+	result.className = "small";
+	result.setAttribute("role", "status");
+	result.setAttribute("aria-live", "polite");
+	button.addEventListener("click", async () => {
+		if (button.disabled) return;
+		setBusy(button, true, "Sending…");
+		const res = await api("/api/portal/setup-link", { method: "POST", body: { t: token } });
+		setBusy(button, false);
+		result.textContent = res.network
+			? "We couldn't reach the server. Check your connection and try again."
+			: (RESEND_MESSAGES[res.status] ??
+				RESEND_MESSAGES[res.data?.error] ??
+				res.data?.message ??
+				"We couldn't send the email. Please try again in a moment.");
+	});
+	resendBox = document.createElement("div");
+	resendBox.className = "resend";
+	resendBox.append(para("Didn't get it? "), button, result);
+	return resendBox;
 }
 
 function renderInvalid() {

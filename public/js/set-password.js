@@ -80,19 +80,25 @@ form.addEventListener("submit", async (ev) => {
 		formError.focus();
 	} else if (res.status === 410 || code === "token_expired") {
 		disableForm([
-			"This link has expired. For your security, set-password links only work for a limited time. Please contact support to request a new link.",
+			"This link has expired: set-password links only work for a limited time. ",
+			link("/forgot-password", "Get a new link", { id: "new-link" }),
+			".",
 		]);
 		formError.focus();
 	} else if (code === "token_used") {
 		disableForm([
-			"This link has already been used, so your password is set. ",
+			"This link was already used, or a newer link replaced it. ",
 			link("/login", "Log in"),
-			" — or contact support if you didn't set it.",
+			", or ",
+			link("/forgot-password", "get a new link", { id: "new-link" }),
+			".",
 		]);
 		formError.focus();
 	} else if (code === "invalid_token") {
 		disableForm([
-			"This set-password link is not valid. Please open the full link from your welcome email, or contact support to request a new link.",
+			"This set-password link is not valid. Please open the full link from your email, or ",
+			link("/forgot-password", "get a new link", { id: "new-link" }),
+			".",
 		]);
 		formError.focus();
 	} else if (code === "weak_password") {
@@ -121,6 +127,8 @@ showPasswords.addEventListener("change", () => {
 
 if (!token) {
 	disableForm([
-		"This page needs the set-password link from your welcome email. Please open the link from the email again, or contact support to request a new one.",
+		"This page needs the set-password link from your email. Please open the link from the email again, or ",
+		link("/forgot-password", "get a new link", { id: "new-link" }),
+		".",
 	]);
 }

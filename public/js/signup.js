@@ -218,5 +218,8 @@ window.addEventListener("pageshow", (ev) => {
 	if (ev.persisted) setFormBusy(false);
 });
 
+// Stripe Checkout's cancel URL brings the customer back here (?canceled=1).
+if (new URLSearchParams(location.search).get("canceled") === "1") $("canceled-notice").hidden = false;
+
 submitBtn.disabled = true;
 loadPlans();

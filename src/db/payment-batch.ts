@@ -25,10 +25,12 @@ export interface PaymentBatchResult {
 	job?: { id: string; state: JobState; created: boolean };
 }
 
+// A repeat delivery only counts itself; its nonce is not the stored one, so the
+// guarded statements after it change nothing.
 const LEDGER_INSERT_SQL = `insert into webhook_events (id, type, livemode, event_created, client_id, nonce, received_at)
 values (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-on conflict (id) do nothing
-returning id`;
+on conflict (id) do update set deliveries = deliveries + 1
+returning nonce`;
 
 // Whether this event's subscription status (?8, as of ?9) replaces the stored
 // one. Stripe does not order deliveries, and events of the same second are a
@@ -121,32 +123,24 @@ export async function applyPaymentBatch(
 				.bind(newJob.id, change.checkoutSessionId ?? null, newJob.source, now, clientId, ledger.eventId, ledger.nonce),
 		);
 	}
-	const [ledgerRows, clientRows, jobRows] = await d1.batch<{ id: string; state?: JobState }>(statements);
+	const [ledgerRows, clientRows, jobRows] = await d1.batch<{ id: string; state?: JobState; nonce?: string }>(
+		statements,
+	);
 	const job = jobRows?.results[0];
 	return {
-		applied: ledgerRows?.results.length === 1,
+		applied: ledgerRows?.results[0]?.nonce === ledger.nonce,
 		clientFound: clientRows?.results.length === 1,
 		job: job?.state ? { id: job.id, state: job.state, created: job.id === newJob.id } : undefined,
 	};
 }
 
-/** Records an event that changes no client (ignored type, unknown client). */
+/** Records an event that changes no client (ignored type, unknown client); false for a repeat delivery. */
 export async function recordLedgerOnly(db: Db, ledger: LedgerEntry, clientId: string | null, now: number) {
-	const row = await db
-		.insert(webhookEvents)
-		.values({
-			id: ledger.eventId,
-			type: ledger.type,
-			livemode: ledger.livemode,
-			eventCreated: ledger.eventCreated,
-			clientId,
-			nonce: ledger.nonce,
-			receivedAt: now,
-		})
-		.onConflictDoNothing()
-		.returning({ id: webhookEvents.id })
-		.get();
-	return row !== undefined;
+	const row = await db.$client
+		.prepare(LEDGER_INSERT_SQL)
+		.bind(ledger.eventId, ledger.type, ledger.livemode ? 1 : 0, ledger.eventCreated, clientId, ledger.nonce, now)
+		.first<{ nonce: string }>();
+	return row?.nonce === ledger.nonce;
 }
 
 /** Undoes a ledger entry so Stripe's retry runs the event again (used when the enqueue failed). */
