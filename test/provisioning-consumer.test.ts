@@ -4,20 +4,16 @@ import { provisionMessage } from "../src/onboarding/queue-message";
 import { retryDelaySeconds } from "../src/queue";
 import {
 	captureLogs,
-	checkoutCompleted,
 	countOf,
 	createClient,
 	envWith,
 	insertJob,
 	jobOf,
 	paidClient,
-	payloadOf,
-	postWebhook,
 	runQueueBatch,
 	setupStatus,
 	standInControl,
 	uniqueId,
-	waitForJobState,
 } from "./support/helpers";
 
 /** A job stuck before the consumer ran: the row exists, the message never arrived. */

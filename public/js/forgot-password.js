@@ -15,7 +15,7 @@ form.addEventListener("submit", async (ev) => {
 	setFieldError(emailInput, "");
 	clearError(formError);
 	const email = emailInput.value.trim();
-	if (!email || !email.includes("@")) {
+	if (!email.includes("@")) {
 		setFieldError(emailInput, "Enter the email address you use to log in.");
 		emailInput.focus();
 		return;
