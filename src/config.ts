@@ -43,6 +43,8 @@ export interface Config {
 		apiBaseUsable: boolean;
 		/** The provider's accepted sends per second (Resend's default team limit is 2). */
 		ratePerSecond: number;
+		/** How long one send may take before we give up on the answer (the email may still go out). */
+		timeoutMs: number;
 	};
 	adminToken?: string;
 	/** Development-only checkout stand-in and outbox viewer. Never with a live key. */
@@ -63,6 +65,7 @@ export const DEV_ADMIN_TOKEN = "dev-admin-token-for-local-work-only-0000";
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
 const DEFAULT_MAIL_RATE_PER_SECOND = 2;
+const DEFAULT_MAIL_TIMEOUT_MS = 10_000;
 
 const cache = new WeakMap<object, Config>();
 
@@ -267,8 +270,11 @@ function parseMail(env: Env, mode: StripeMode, problems: ConfigProblem[]): Confi
 		if (Number.isFinite(parsed) && parsed > 0) ratePerSecond = parsed;
 		else problems.push({ name: "mail_rate", hint: `MAIL_RATE_PER_SECOND "${rateRaw}" is not a positive number` });
 	}
+	const timeoutRaw = Number(value(env.MAIL_TIMEOUT_MS) ?? DEFAULT_MAIL_TIMEOUT_MS);
+	const timeoutMs = Number.isFinite(timeoutRaw) && timeoutRaw > 0 ? timeoutRaw : DEFAULT_MAIL_TIMEOUT_MS;
 	return {
 		transport,
+		timeoutMs,
 		from: value(env.MAIL_FROM) ?? "onboarding@example.com",
 		apiKey,
 		apiBase,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, captureLogs, envWith, standInRequests, uniqueId } from "./support/helpers";
+import { api, captureLogs, envWith, standInControl, standInRequests, uniqueId } from "./support/helpers";
 
 const checkout = (json: unknown, customEnv?: Env) => api("/api/checkout", { method: "POST", json }, customEnv);
 
@@ -37,7 +37,10 @@ describe("POST /api/checkout", () => {
 			"subscription_data[metadata][client_id]": body.client_id,
 			"subscription_data[metadata][plan_code]": "pro",
 			"subscription_data[metadata][customer_reference]": body.crn,
+			"metadata[onboarding_origin]": "http://127.0.0.1:8787",
 			success_url: `http://127.0.0.1:8787/onboarding?t=${token}`,
+			// Cancelling in Checkout returns to sign-up, which says nothing was charged.
+			cancel_url: "http://127.0.0.1:8787/?canceled=1&plan=pro",
 		});
 		// The success URL carries our opaque token, never the session id.
 		expect(request?.form.success_url).not.toContain("CHECKOUT_SESSION_ID");
@@ -101,6 +104,39 @@ describe("POST /api/checkout", () => {
 		const text = await response.text();
 		expect(JSON.parse(text)).toMatchObject({ error: "stripe_unavailable" });
 		expect(text + logs.lines.join("\n")).not.toContain(key);
+	});
+
+	it("survives Stripe's rate limit: retries with backoff and one idempotency key, making one session", async () => {
+		const key = `sk_test_${uniqueId("busy")}`;
+		const custom = envWith({ STRIPE_SECRET_KEY: key });
+		await standInControl("fail", { key, path: "/v1/checkout/sessions", times: 2, status: 429 });
+		const response = await checkout({ email: "busy@example.com", name: "B", plan_code: "starter" }, custom);
+		expect(response.status).toBe(200);
+		const body = (await response.json()) as { client_id: string };
+		const requests = (await standInRequests(body.client_id)).filter((r) => r.path === "/v1/checkout/sessions");
+		expect(requests).toHaveLength(3);
+		expect(new Set(requests.map((r) => r.headers["idempotency-key"]))).toEqual(new Set([`checkout-${body.client_id}`]));
+		const sessions = await env.DB.prepare("select checkout_session_id from clients where id = ?")
+			.bind(body.client_id)
+			.first<{ checkout_session_id: string }>();
+		expect(sessions?.checkout_session_id).toMatch(/^cs_test_/);
+	});
+
+	it("answers 503 checkout_busy with Retry-After when Stripe stays rate-limited, and logs no Stripe message", async () => {
+		const key = `sk_test_${uniqueId("busier")}`;
+		const custom = envWith({ STRIPE_SECRET_KEY: key });
+		await standInControl("stripe", { key, perSecond: 0 });
+		const logs = captureLogs();
+		const response = await checkout({ email: "echo.me@example.com", name: "B", plan_code: "starter" }, custom);
+		logs.restore();
+		expect(response.status).toBe(503);
+		expect(response.headers.get("retry-after")).toBe("5");
+		expect(await response.json()).toEqual({
+			error: "checkout_busy",
+			message: "We're busy right now. Please try again in a moment.",
+		});
+		expect(logs.events("CHECKOUT_FAILED")[0]).toEqual({ event: "CHECKOUT_FAILED", status: 429, code: "rate_limit" });
+		expect(logs.lines.join("\n")).not.toContain("echo.me");
 	});
 
 	it("answers 503 when no Stripe key is configured outside development", async () => {

@@ -39,7 +39,7 @@ export function createResendMailer(mail: Config["mail"], fetcher: typeof fetch):
 						text: message.text,
 						html: message.html,
 					}),
-					signal: AbortSignal.timeout(10_000),
+					signal: AbortSignal.timeout(mail.timeoutMs),
 				});
 			} catch (error) {
 				// A timeout may still have been accepted: the retry's key finds out.

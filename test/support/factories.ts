@@ -109,9 +109,23 @@ export async function countOf(
 	return row?.n ?? 0;
 }
 
+/** The outbox emails to `email`, newest first, once there are at least `count`. */
+export function waitForEmails(email: string, count: number, timeoutMs = 5_000) {
+	return waitFor(async () => {
+		const { results } = await env.DB.prepare(
+			"select subject, text_body, idempotency_key from outbox where to_address = ? order by created_at desc, rowid desc",
+		)
+			.bind(email)
+			.all<{ subject: string; text_body: string; idempotency_key: string }>();
+		return results.length >= count ? results : undefined;
+	}, timeoutMs);
+}
+
 /** The set-password token in the newest outbox email to `email`. */
 export async function outboxToken(email: string): Promise<string> {
-	const mail = await env.DB.prepare("select text_body from outbox where to_address = ? order by created_at desc")
+	const mail = await env.DB.prepare(
+		"select text_body from outbox where to_address = ? order by created_at desc, rowid desc",
+	)
 		.bind(email)
 		.first<{ text_body: string }>();
 	return mail?.text_body.match(/set-password\?token=([A-Za-z0-9_-]{43})/)?.[1] ?? "";

@@ -63,14 +63,21 @@ export function createStripeStandIn() {
 		return a;
 	};
 
-	function execute(r: RecordedRequest, a: StripeAccount): Answer {
-		const { method, path } = r;
+	/** Takes one injected failure for `path` whose status `which` accepts; its status, or 0 for none. */
+	function injected(a: StripeAccount, path: string, which: (status: number) => boolean): number {
 		for (const [prefix, failure] of a.failures) {
-			if (failure.times > 0 && path.startsWith(prefix)) {
+			if (failure.times > 0 && path.startsWith(prefix) && which(failure.status)) {
 				failure.times--;
-				return stripeError(failure.status, "api_error", "stand-in failure");
+				return failure.status;
 			}
 		}
+		return 0;
+	}
+
+	function execute(r: RecordedRequest, a: StripeAccount): Answer {
+		const { method, path } = r;
+		const failed = injected(a, path, (status) => status !== 429);
+		if (failed) return stripeError(failed, "api_error", "stand-in failure");
 		const livemode = r.key.includes("_live_");
 		if (path === "/v1/checkout/sessions" && method === "POST") {
 			const f = r.form;
@@ -168,7 +175,7 @@ export function createStripeStandIn() {
 		if (!/^(sk|rk)_(test|live)_/.test(r.key))
 			return stripeError(401, "invalid_request_error", "Invalid API Key provided");
 		const a = account(r.key);
-		if (!rate.allow(r.key, a.perSecond)) {
+		if (!rate.allow(r.key, a.perSecond) || injected(a, r.path, (status) => status === 429)) {
 			return stripeError(
 				429,
 				"invalid_request_error",
