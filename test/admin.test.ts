@@ -267,6 +267,25 @@ describe("ops routes", () => {
 		expect((await adminApi(`/api/admin/jobs/${job.id}/retry`, { method: "POST" })).status).toBe(409);
 	});
 
+	it("retries a failed job as a fresh run: counters and last error cleared", async () => {
+		const client = await createClient();
+		const id = await insertJob(client.clientId, {
+			state: "FAILED",
+			attempts: 6,
+			requeues: 4,
+			lastError: "mail provider answered 500",
+			ageMs: 3 * 3_600_000,
+		});
+		const before = Date.now();
+		expect((await adminApi(`/api/admin/jobs/${id}/retry`, { method: "POST" })).status).toBe(202);
+		const job = await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");
+		expect(job).toMatchObject({ attempts: 1, requeues: 0, last_error: null });
+		const queuedAt = await env.DB.prepare("select queued_at from jobs where id = ?")
+			.bind(id)
+			.first<number>("queued_at");
+		expect(queuedAt).toBeGreaterThanOrEqual(before);
+	});
+
 	it("replays an event from Stripe without double effects", async () => {
 		const client = await createClient();
 		const event = checkoutCompleted(client);

@@ -122,6 +122,10 @@ describe("login, session, logout", () => {
 		const { client, cookie, response } = await loggedIn();
 		expect(response.status).toBe(200);
 		const setCookie = response.headers.get("set-cookie") ?? "";
+		// __Host-: only this origin may set or read it (Secure, Path=/, no Domain).
+		expect(setCookie).toMatch(/^__Host-portal_session=[A-Za-z0-9_-]{43};/);
+		expect(setCookie).toMatch(/Path=\//);
+		expect(setCookie).not.toMatch(/Domain=/i);
 		expect(setCookie).toMatch(/HttpOnly/);
 		expect(setCookie).toMatch(/Secure/);
 		expect(setCookie).toMatch(/SameSite=Lax/);

@@ -12,7 +12,7 @@ import { sessionsWithJobs } from "../db/ops";
 import { errorMessage, log } from "../log";
 import type { JobState } from "../rules/job-states";
 import { isPaidCheckout } from "../rules/subscription-status";
-import type { StripeApi } from "../stripe/api";
+import { type StripeApi, StripeApiError } from "../stripe/api";
 import { DEPLOYMENT_TAG } from "./checkout";
 import { type ProvisioningQueue, provisionMessage } from "./queue-message";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";
@@ -145,12 +145,20 @@ export async function reconcileWithStripe(deps: ReconcileDeps): Promise<{ checke
 	let checked = 0;
 	let provisioned = 0;
 	for (let page = 0; page < MAX_STRIPE_PAGES; page++) {
-		const list: Stripe.ApiList<Stripe.Checkout.Session> = await deps.stripe.listCheckoutSessions({
-			status: "complete",
-			createdGte: cursor.gte,
-			limit: STRIPE_PAGE_SIZE,
-			startingAfter,
-		});
+		let list: Stripe.ApiList<Stripe.Checkout.Session>;
+		try {
+			list = await deps.stripe.listCheckoutSessions({
+				status: "complete",
+				createdGte: cursor.gte,
+				limit: STRIPE_PAGE_SIZE,
+				startingAfter,
+			});
+		} catch (error) {
+			// The session the walk stopped at is gone (another Stripe account's key, say): start over from the newest.
+			if (!(startingAfter && error instanceof StripeApiError && error.status === 400)) throw error;
+			await writeCursor(deps.db, CURSOR, { gte: cursor.gte } satisfies SessionCursor, deps.now);
+			throw error;
+		}
 		checked += list.data.length;
 		provisioned += await provisionUnreported(deps, list.data);
 		const last = list.data[list.data.length - 1];

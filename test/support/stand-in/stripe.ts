@@ -121,7 +121,12 @@ export function createStripeStandIn() {
 				.filter((s) => (!r.query.status || s.status === r.query.status) && Number(s.created) >= gte)
 				.sort((x, y) => Number(y.created) - Number(x.created));
 			const after = r.query.starting_after;
-			if (after) data = data.slice(data.findIndex((s) => s.id === after) + 1);
+			if (after) {
+				const at = data.findIndex((s) => s.id === after);
+				if (at < 0)
+					return stripeError(400, "invalid_request_error", `No such checkout.session: '${after}'`, "resource_missing");
+				data = data.slice(at + 1);
+			}
 			return {
 				status: 200,
 				body: {
