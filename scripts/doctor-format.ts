@@ -4,6 +4,8 @@
 export interface Check {
 	name: string;
 	ok: boolean;
+	/** Passing, but worth a look. */
+	warn?: boolean;
 	hint: string;
 }
 
@@ -36,6 +38,7 @@ export interface DoctorStyle {
 const RESET = "\x1b[0m";
 const RED = "\x1b[31m";
 const GREEN = "\x1b[32m";
+const YELLOW = "\x1b[33m";
 const DIM = "\x1b[2m";
 const BOLD = "\x1b[1m";
 
@@ -43,9 +46,9 @@ function paint(style: DoctorStyle, code: string, value: string): string {
 	return style.tty ? `${code}${value}${RESET}` : value;
 }
 
-function mark(ok: boolean, style: DoctorStyle): string {
-	if (style.tty) return ok ? paint(style, GREEN, "✔") : paint(style, RED, "✘");
-	return ok ? "ok  " : "FAIL";
+function mark(ok: boolean, style: DoctorStyle, warn = false): string {
+	if (style.tty) return !ok ? paint(style, RED, "✘") : warn ? paint(style, YELLOW, "!") : paint(style, GREEN, "✔");
+	return !ok ? "FAIL" : warn ? "warn" : "ok  ";
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -58,7 +61,8 @@ export function parseAdminHealth(body: unknown): AdminHealth | null {
 	const checks: Check[] = [];
 	for (const item of body.checks) {
 		if (!isRecord(item) || typeof item.name !== "string" || typeof item.ok !== "boolean") return null;
-		checks.push({ name: item.name, ok: item.ok, hint: typeof item.hint === "string" ? item.hint : "" });
+		const hint = typeof item.hint === "string" ? item.hint : "";
+		checks.push({ name: item.name, ok: item.ok, ...(item.warn === true ? { warn: true } : {}), hint });
 	}
 	return { ok: body.ok, mode: typeof body.mode === "string" ? body.mode : "unknown", checks };
 }
@@ -66,13 +70,17 @@ export function parseAdminHealth(body: unknown): AdminHealth | null {
 /** `✘ name  hint`, with names padded to `width` so the hints line up. */
 export function formatCheckLine(check: Check, width: number, style: DoctorStyle = {}): string {
 	const name = paint(style, check.ok ? "" : BOLD, check.name.padEnd(width));
-	const hint = check.ok ? paint(style, DIM, check.hint) : check.hint;
-	return `${mark(check.ok, style)} ${name}  ${hint}`.trimEnd();
+	const hint = check.ok && !check.warn ? paint(style, DIM, check.hint) : check.hint;
+	return `${mark(check.ok, style, check.warn)} ${name}  ${hint}`.trimEnd();
 }
 
-/** Failed checks first so they are on screen without scrolling; each group keeps the worker's order. */
+/** Failed checks first, then warnings, so they are on screen without scrolling; each group keeps the worker's order. */
 export function sortChecks(checks: Check[]): Check[] {
-	return [...checks.filter((check) => !check.ok), ...checks.filter((check) => check.ok)];
+	return [
+		...checks.filter((check) => !check.ok),
+		...checks.filter((check) => check.ok && check.warn),
+		...checks.filter((check) => check.ok && !check.warn),
+	];
 }
 
 function errorDetail(body: unknown): string {

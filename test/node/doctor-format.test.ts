@@ -63,6 +63,25 @@ describe("formatDoctorReport", () => {
 		});
 	});
 
+	it("marks a passing check that warns, lists it after failures and before passes, and still exits 0", () => {
+		const warning: Check = {
+			name: "stripe_webhook_endpoint",
+			ok: true,
+			warn: true,
+			hint: "the endpoint sends API version 2024-06-20",
+		};
+		expect(report({ admin: admin([...passing, warning]) })).toEqual({
+			lines: [
+				"ok   /api/health  ok, mode test",
+				"warn stripe_webhook_endpoint  the endpoint sends API version 2024-06-20",
+				"ok   stripe_key               STRIPE_SECRET_KEY is a test key",
+				"ok   d1                       D1 reachable, 7 tables migrated",
+				"All 3 checks passed (mode test)",
+			],
+			exitCode: 0,
+		});
+	});
+
 	it("uses ✔/✘ and colour on a terminal", () => {
 		const { lines, exitCode } = formatDoctorReport(
 			{ url: URL_, health: healthOk, admin: admin([passing[0] as Check, failingCheck]) },

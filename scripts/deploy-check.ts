@@ -1,0 +1,90 @@
+// What a production deploy would ship, checked without deploying: the
+// `[env.production]` configuration (no loopback origin, no dev tools, no outbox,
+// only the secrets every deployment needs, every binding the worker uses) and
+// the bundle `wrangler deploy --dry-run` builds. The CLI is deploy-check-cli.ts.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { type Unstable_Config, unstable_readConfig } from "wrangler";
+
+export const PRODUCTION_ENV = "production";
+/** Every deployment needs these; the doctor checks the rest (webhook secret for the key's mode, mail key). */
+export const REQUIRED_SECRETS = ["STRIPE_SECRET_KEY", "ADMIN_TOKEN"];
+export const MAX_BUNDLE_GZIP_BYTES = 60 * 1024;
+const LOOPBACK = /^https?:\/\/(localhost|127\.|\[::1\])/i;
+
+export interface DeployReport {
+	errors: string[];
+	/** Template values (REPLACE_ME) an operator must fill in before a real deploy. */
+	placeholders: string[];
+}
+
+function read(configPath: string, env?: string): Unstable_Config {
+	return unstable_readConfig({ config: configPath, env }, { hideWarnings: true });
+}
+
+const names = (items: Array<{ binding?: string; name?: string; queue?: string }> | undefined) =>
+	(items ?? []).map((i) => i.binding ?? i.name ?? i.queue ?? "").sort();
+
+export function checkProductionConfig(configPath: string): DeployReport {
+	const local = read(configPath);
+	const prod = read(configPath, PRODUCTION_ENV);
+	const errors: string[] = [];
+	const vars = prod.vars as Record<string, unknown>;
+	const appUrl = String(vars.APP_URL ?? "");
+	if (!appUrl.startsWith("https://") || LOOPBACK.test(appUrl)) {
+		errors.push(`APP_URL must be the public https origin in production (it is "${appUrl}")`);
+	}
+	if (vars.DEV_TOOLS) errors.push("DEV_TOOLS must not be set in production");
+	if ((vars.MAIL_TRANSPORT ?? "outbox") === "outbox")
+		errors.push("MAIL_TRANSPORT must be a real provider in production");
+	for (const base of ["STRIPE_API_BASE", "MAIL_API_BASE"]) {
+		if (vars[base] && !String(vars[base]).startsWith("https://")) errors.push(`${base} must be https:// in production`);
+	}
+	const secrets = [...(prod.secrets?.required ?? [])].sort();
+	if (secrets.join() !== [...REQUIRED_SECRETS].sort().join()) {
+		errors.push(
+			`[env.production.secrets] required must be exactly ${REQUIRED_SECRETS.join(", ")} (it is ${secrets.join(", ") || "empty"})`,
+		);
+	}
+	const compare: Array<[string, string[], string[]]> = [
+		["D1 databases", names(local.d1_databases), names(prod.d1_databases)],
+		["queue producers", names(local.queues.producers), names(prod.queues.producers)],
+		["queue consumers", names(local.queues.consumers), names(prod.queues.consumers)],
+		["rate limiters", names(local.ratelimits), names(prod.ratelimits)],
+		["cron triggers", [...(local.triggers.crons ?? [])].sort(), [...(prod.triggers.crons ?? [])].sort()],
+	];
+	for (const [what, expected, actual] of compare) {
+		const missing = expected.filter((n) => !actual.includes(n));
+		if (missing.length) errors.push(`production lacks ${what}: ${missing.join(", ")}`);
+	}
+	const dlq = prod.queues.consumers?.find((c) => c.dead_letter_queue);
+	if (!dlq) errors.push("the provisioning consumer has no dead_letter_queue in production");
+	const placeholders = Object.entries(vars)
+		.filter(([, v]) => String(v).includes("REPLACE_ME"))
+		.map(([k]) => `vars.${k}`);
+	for (const db of prod.d1_databases)
+		if (db.database_id?.includes("REPLACE_ME")) placeholders.push(`d1_databases.${db.binding}.database_id`);
+	return { errors, placeholders };
+}
+
+/** Bundles the production worker with `wrangler deploy --dry-run`; its files and gzip size. */
+export function dryRunBundle(cwd: string): { ok: boolean; output: string; files: string[]; gzipBytes: number } {
+	const outdir = mkdtempSync(join(tmpdir(), "onboarding-dry-run-"));
+	try {
+		const run = spawnSync(
+			join(cwd, "node_modules/.bin/wrangler"),
+			["deploy", "--dry-run", "--env", PRODUCTION_ENV, "--outdir", outdir],
+			{ cwd, encoding: "utf8", env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" } },
+		);
+		const files = readdirSync(outdir);
+		const main = files.find((f) => f.endsWith(".js"));
+		const gzipBytes = main ? gzipSync(readFileSync(join(outdir, main))).length : 0;
+		const sized = files.map((f) => `${f} ${statSync(join(outdir, f)).size} B`);
+		return { ok: run.status === 0 && !!main, output: `${run.stdout}${run.stderr}`, files: sized, gzipBytes };
+	} finally {
+		rmSync(outdir, { recursive: true, force: true });
+	}
+}
