@@ -162,7 +162,7 @@ function paint(color: boolean | undefined, code: string, value: string): string 
 
 function eventColor(name: string): string {
 	if (/FAILED|INVALID|REJECTED|ERROR|EXCEPTION|OUTCOME/.test(name)) return ANSI.red;
-	if (/RETRY|DUPLICATE|IGNORED|RATE_LIMITED|REQUEUED|WARN/.test(name)) return ANSI.yellow;
+	if (/RETRY|DUPLICATE|IGNORED|RATE_LIMITED|REQUEUED|DEFERRED|SKIPPED|WARN/.test(name)) return ANSI.yellow;
 	if (/_OK$|COMPLETED|SENT|CONFIRMED|PROVISIONED|CREATED|_DONE$/.test(name)) return ANSI.green;
 	return ANSI.cyan;
 }

@@ -3,7 +3,11 @@
 // problem and a CONFIG_ERROR log line, never a crash; the health routes report
 // it, and the parts it would make unsafe (a live key over plain http, live
 // checkouts returning to localhost) stay switched off.
+import { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET } from "./dev-defaults";
 import { log } from "./log";
+
+export { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET };
+
 import { isHttps, isLoopbackOrigin, isPublicHttpsOrigin } from "./origins";
 
 export type StripeMode = "test" | "live" | "unconfigured";
@@ -51,15 +55,6 @@ export interface Config {
 	devTools: boolean;
 	problems: ConfigProblem[];
 }
-
-/**
- * Signs the dev checkout stand-in's events when nothing else is configured, so
- * a fresh clone walks the whole flow offline. Only ever used with no Stripe key.
- */
-export const DEV_WEBHOOK_SECRET = "whsec_local_development_only";
-
-/** The operator console's token in the offline walkthrough, when ADMIN_TOKEN is not set. Dev tools only. */
-export const DEV_ADMIN_TOKEN = "dev-admin-token-for-local-work-only-0000";
 
 /** Shorter admin tokens are guessable; `openssl rand -hex 32` gives 64 characters. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;

@@ -108,7 +108,8 @@ function renderBanner(plans) {
 		const last = plans[0];
 		banner.className = "alert alert-info";
 		banner.dataset.kind = "ended";
-		$("access-title").textContent = `Your ${last.plan_name} plan has ended`;
+		$("access-title").textContent =
+			plans.length > 1 ? "Your plans have ended" : `Your ${last.plan_name} plan has ended`;
 		$("access-text").textContent =
 			"You can still log in, see your details and download past invoices. Subscribe again to get your access back.";
 		actions.append(link(signupFor(last), "Subscribe again", { id: "subscribe-again", className: "btn btn-primary" }));

@@ -109,8 +109,8 @@ function stopPolling(reason) {
 function onTimeout() {
 	stopPolling("timeout");
 	state.timedOut = true;
-	// Nothing to worry about once the portal is ready.
-	if (state.view === "ready" || state.view === "done" || state.view === "invalid") return;
+	// Nothing to worry about once the portal is ready, and nothing to wait for when the checkout ended unpaid.
+	if (["ready", "done", "invalid", "unpaid"].includes(state.view)) return;
 	if (state.view === "failed") return; // banner already shown
 	showBanner("timeout");
 }
@@ -356,7 +356,7 @@ function render(d) {
 			setNextStep([]);
 	}
 
-	if (state.timedOut && view !== "failed" && view !== "ready" && view !== "done") {
+	if (state.timedOut && !["failed", "ready", "done", "unpaid"].includes(view)) {
 		showBanner("timeout");
 	}
 
