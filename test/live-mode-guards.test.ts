@@ -283,6 +283,18 @@ describe("live checkout needs an https public APP_URL", () => {
 			expect(isPublicHttpsOrigin(url), url).toBe(false);
 		}
 	});
+
+	it("treats a name written with its trailing root dot like the name itself", () => {
+		// "localhost." is localhost and "shop.internal." is shop.internal (RFC 1034 §3.1 absolute names).
+		for (const url of [
+			"https://localhost.",
+			"https://app.localhost.",
+			"https://shop.internal.",
+			"https://site.test.",
+		]) {
+			expect(isPublicHttpsOrigin(url), url).toBe(false);
+		}
+	});
 });
 
 describe("API bases must be https in live mode", () => {
