@@ -38,6 +38,9 @@ export default defineConfig(async () => {
 						name: "node",
 						include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
 						environment: "node",
+						// One browser file at a time: each starts its own wrangler dev and Chromium,
+						// and two at once on a small machine only make both slower and flakier.
+						fileParallelism: false,
 						testTimeout: 120_000,
 						hookTimeout: 180_000,
 					},

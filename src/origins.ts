@@ -9,7 +9,8 @@ const PRIVATE_SUFFIX = /\.(local|internal|lan|home|test|invalid|example|localhos
 
 function hostOf(url: string): string | null {
 	try {
-		return new URL(url).host.replace(/:\d+$/, "");
+		// "localhost." is "localhost": a fully qualified name's root dot changes nothing.
+		return new URL(url).host.replace(/:\d+$/, "").replace(/\.$/, "");
 	} catch {
 		return null;
 	}

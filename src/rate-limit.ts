@@ -26,6 +26,9 @@ const PERIOD_SECONDS = 60;
  */
 export function clientAddressKey(ip: string): string {
 	if (!ip.includes(":")) return ip;
+	// An IPv4 client seen through IPv6 (::ffff:192.0.2.1) is keyed as the IPv4 address it is.
+	const mapped = ip.match(/^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i);
+	if (mapped?.[1]) return mapped[1];
 	const [head = "", tail = ""] = ip.toLowerCase().split("::");
 	const left = head ? head.split(":") : [];
 	const right = tail ? tail.split(":") : [];

@@ -4,6 +4,7 @@ import {
 	adminApi,
 	captureLogs,
 	createClient,
+	customerWithPassword,
 	login,
 	me,
 	outboxToken,
@@ -19,12 +20,6 @@ import {
 const PASSWORD = "a long and unusual passphrase";
 const NEW_PASSWORD = "another quite different phrase";
 
-async function customerWithPassword() {
-	const { client } = await paidClient();
-	expect((await setPassword(await outboxToken(client.email), PASSWORD)).status).toBe(200);
-	return client;
-}
-
 /** The token of the newest email, once there are `count` emails to this address. */
 async function linkFromEmail(email: string, count: number) {
 	const [newest] = await waitForEmails(email, count);
@@ -33,7 +28,7 @@ async function linkFromEmail(email: string, count: number) {
 
 describe("password reset", () => {
 	it("answers a known and an unknown email identically, and only the known one gets an email", async () => {
-		const client = await customerWithPassword();
+		const { client } = await customerWithPassword(PASSWORD);
 		const stranger = `${uniqueId("nobody")}@example.com`;
 		const logs = captureLogs();
 		const known = await requestReset(client.email);
@@ -53,7 +48,7 @@ describe("password reset", () => {
 	});
 
 	it("sends a single-use link that sets a new password, ends every session and voids older links", async () => {
-		const client = await customerWithPassword();
+		const { client } = await customerWithPassword(PASSWORD);
 		const before = await login(client.email, PASSWORD);
 		expect((await me(before.cookie)).status).toBe(200);
 
@@ -75,7 +70,7 @@ describe("password reset", () => {
 	});
 
 	it("expires a reset link after an hour with 410", async () => {
-		const client = await customerWithPassword();
+		const { client } = await customerWithPassword(PASSWORD);
 		await requestReset(client.email);
 		const { token } = await linkFromEmail(client.email, 2);
 		const row = await env.DB.prepare(
@@ -100,7 +95,7 @@ describe("password reset", () => {
 			fromOneAddress.push((await requestReset(`${uniqueId("a")}@example.com`, { "cf-connecting-ip": ip })).status);
 		expect(fromOneAddress).toEqual([202, 202, 202, 202, 202, 429]);
 
-		for (const email of [(await customerWithPassword()).email, `${uniqueId("ghost")}@example.com`]) {
+		for (const email of [(await customerWithPassword(PASSWORD)).client.email, `${uniqueId("ghost")}@example.com`]) {
 			const statuses = [];
 			for (let i = 0; i < 4; i++) statuses.push(await requestReset(email));
 			expect(statuses.map((r) => r.status)).toEqual([202, 202, 202, 429]);
@@ -156,7 +151,7 @@ describe("send the set-password email again", () => {
 
 describe("support", () => {
 	it("sends a fresh link by CRN, which also resets a password that was set", async () => {
-		const client = await customerWithPassword();
+		const { client } = await customerWithPassword(PASSWORD);
 		const response = await adminApi(`/api/admin/clients/${client.crn}/setup-link`, { method: "POST" });
 		expect(response.status).toBe(202);
 		expect(await response.json()).toEqual({ ok: true, resets_password: true });

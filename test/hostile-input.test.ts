@@ -322,6 +322,11 @@ describe("rate limit keys", () => {
 		expect(clientAddressKey("203.0.113.8")).not.toBe(clientAddressKey("203.0.113.7"));
 	});
 
+	it("keys an IPv4 client seen through IPv6 as its IPv4 address, not as one shared /64", () => {
+		expect(clientAddressKey("::ffff:203.0.113.7")).toBe("203.0.113.7");
+		expect(clientAddressKey("::FFFF:203.0.113.8")).not.toBe(clientAddressKey("::ffff:203.0.113.7"));
+	});
+
 	it("keys every IPv6 address of one /64 alike, however it is written", () => {
 		const key = clientAddressKey("2001:db8:1:2:3:4:5:6");
 		expect(key).toBe("2001:db8:1:2::/64");

@@ -4,6 +4,7 @@ import {
 	checkoutCompleted,
 	countOf,
 	createClient,
+	customerWithPassword,
 	login,
 	me,
 	outboxToken,
@@ -20,12 +21,6 @@ import {
 const PASSWORD = "a long and unusual passphrase";
 
 /** A customer who paid once and set a password. */
-async function customerWithPassword() {
-	const first = await paidClient();
-	expect((await setPassword(await outboxToken(first.client.email), PASSWORD)).status).toBe(200);
-	return first.client;
-}
-
 async function buyAgain(email: string, plan_code = "pro") {
 	const client = await createClient({ email, plan_code });
 	await postWebhook(payloadOf(checkoutCompleted(client)));
@@ -35,7 +30,7 @@ async function buyAgain(email: string, plan_code = "pro") {
 
 describe("a returning customer", () => {
 	it("with a password: the new plan joins the same login, no set-password link is sent, and login lists both plans", async () => {
-		const first = await customerWithPassword();
+		const { client: first } = await customerWithPassword(PASSWORD);
 		const { client: second } = await buyAgain(first.email);
 
 		expect(await countOf("users", { email: first.email })).toBe(1);

@@ -4,15 +4,14 @@ import {
 	checkoutCompleted,
 	checkoutSessionObject,
 	createClient,
+	customerWithPassword,
 	envelope,
 	login,
 	me,
 	nowSeconds,
-	outboxToken,
 	paidClient,
 	payloadOf,
 	postWebhook,
-	setPassword,
 	setupStatus,
 	subscriptionEvent,
 } from "./support/helpers";
@@ -20,8 +19,7 @@ import {
 const PASSWORD = "a long and unusual passphrase";
 
 async function loggedInCustomer() {
-	const paid = await paidClient();
-	await setPassword(await outboxToken(paid.client.email), PASSWORD);
+	const paid = await customerWithPassword(PASSWORD);
 	const { cookie } = await login(paid.client.email, PASSWORD);
 	return { ...paid, cookie };
 }

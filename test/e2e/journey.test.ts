@@ -269,6 +269,8 @@ describe("customer journey in a browser", () => {
 	it("says an unknown onboarding link is not valid", async () => {
 		const page = await newPage();
 		await page.goto(`${worker.url}/onboarding?t=${"A".repeat(43)}`);
-		await expect.poll(() => page.locator("#status-headline").textContent()).toBe("This onboarding link is not valid");
+		await expect
+			.poll(() => page.locator("#status-headline").textContent(), { timeout: 10_000 })
+			.toBe("This onboarding link is not valid");
 	});
 });

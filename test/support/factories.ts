@@ -159,3 +159,14 @@ export function waitForJobState(clientId: string, state: JobState, timeoutMs = 5
 		return job?.state === state ? job : undefined;
 	}, timeoutMs);
 }
+
+/** A client who paid and set `password` with the welcome email's link (the portal route, as the page does). */
+export async function customerWithPassword(password: string) {
+	const paid = await paidClient();
+	const response = await api("/api/portal/password", {
+		method: "POST",
+		json: { token: await outboxToken(paid.client.email), password },
+	});
+	if (response.status !== 200) throw new Error(`set password failed: ${response.status}`);
+	return paid;
+}
