@@ -3,7 +3,7 @@
 // webhook ledger. Tests in this file share one database and run in order.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { JobState } from "../src/rules/job-states";
+import { JOB_STATES, type JobState, PROVISIONING_STATE } from "../src/rules/job-states";
 import {
 	adminApi,
 	api,
@@ -54,6 +54,7 @@ async function customerAt(opts: {
 
 type Bucket = { from: number; queued: number; running: number; completed: number; failed: number };
 type Summary = {
+	states: string[];
 	from: number;
 	to: number;
 	checkouts_started: number;
@@ -98,6 +99,8 @@ describe("onboarding summary", () => {
 			failed: 0,
 			payment_to_completed_ms: { count: 0, p50: null, p95: null },
 		});
+		// The chart's stacking order is the rules' own list of states.
+		expect(s.states).toEqual(JOB_STATES.map((state) => PROVISIONING_STATE[state]));
 		expect(s.to - s.from).toBe(24 * HOUR);
 		expect(s.to).toBeGreaterThanOrEqual(before);
 		expect(s.hourly).toHaveLength(24);

@@ -2,7 +2,7 @@
 // see admin-auth.ts): the last day at a glance, jobs that need a person, finding
 // a customer, and the webhook ledger. Its actions are the ops routes in admin.ts.
 import { Hono } from "hono";
-import { findClients, jobsNeedingAttention, onboardingSummary, recentLedger } from "../db/console";
+import { CHART_STATES, findClients, jobsNeedingAttention, onboardingSummary, recentLedger } from "../db/console";
 import { deps } from "../deps";
 import { type AppEnv, jsonError } from "../http";
 import { STUCK_AFTER_MS } from "../onboarding/reconcile";
@@ -26,6 +26,8 @@ adminConsoleRoutes.get("/admin/summary", async (c) => {
 		paid: s.paid,
 		provisioned: s.provisioned,
 		failed: s.failed,
+		// The page stacks the bars in this order and needs no list of its own.
+		states: CHART_STATES,
 		hourly: s.hourly,
 		payment_to_completed_ms: s.paymentToCompleted,
 	});
