@@ -1,6 +1,7 @@
 // A stand-in of the mail provider's HTTP API (Resend's POST /emails) that the
 // journey test can hold: while held, a send waits, so the onboarding page
-// stays in "Portal setup" long enough to be seen.
+// stays in "Portal setup" long enough to be seen. It can also refuse the next
+// sends as Resend refuses a bad request (422), which fails a job for real.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -15,6 +16,8 @@ export interface MailProvider {
 	emails: SentEmail[];
 	hold(): void;
 	release(): void;
+	/** Answers the next `times` sends with Resend's 422 validation_error, then accepts again. */
+	rejectNext(times: number): void;
 	linkFor(to: string): string | undefined;
 	close(): Promise<void>;
 }
@@ -24,11 +27,19 @@ export function startMailProvider(): Promise<MailProvider> {
 	const seen = new Set<string>();
 	let held: Promise<void> | null = null;
 	let releaseHeld = () => {};
+	let rejecting = 0;
 	const server: Server = createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on("data", (c: Buffer) => chunks.push(c));
 		req.on("end", async () => {
 			if (held) await held;
+			if (rejecting > 0) {
+				rejecting--;
+				// Resend's error shape: https://resend.com/docs/api-reference/errors
+				res.writeHead(422, { "content-type": "application/json" });
+				res.end(JSON.stringify({ statusCode: 422, name: "validation_error", message: "The `to` field is invalid." }));
+				return;
+			}
 			const key = String(req.headers["idempotency-key"] ?? "");
 			const body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as SentEmail;
 			if (!seen.has(key)) {
@@ -53,6 +64,9 @@ export function startMailProvider(): Promise<MailProvider> {
 				release() {
 					releaseHeld();
 					held = null;
+				},
+				rejectNext(times) {
+					rejecting = times;
 				},
 				linkFor(to) {
 					const mail = emails.find((m) => m.to.includes(to));
