@@ -8,6 +8,7 @@ import { errorMessage, log } from "./log";
 import { capJsonBody, requireJson, sameOriginOnly } from "./request-guards";
 import { adminRoutes } from "./routes/admin";
 import { requireAdmin } from "./routes/admin-auth";
+import { adminConsoleRoutes } from "./routes/admin-console";
 import { checkoutRoutes } from "./routes/checkout";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
@@ -53,6 +54,7 @@ app.route("/api", portalRoutes);
 app.route("/api", recoveryRoutes);
 app.route("/api", healthRoutes);
 app.route("/api", adminRoutes);
+app.route("/api", adminConsoleRoutes);
 app.route("/", devRoutes);
 
 app.notFound((c) => jsonError(c, 404, "not_found", "No such route."));
