@@ -14,11 +14,13 @@ ALTER TABLE `users` ADD `link_requested_at` integer;--> statement-breakpoint
 ALTER TABLE `clients` ADD `user_id` text REFERENCES users(id);--> statement-breakpoint
 CREATE INDEX `clients_user_idx` ON `clients` (`user_id`);--> statement-breakpoint
 CREATE INDEX `clients_email_idx` ON `clients` (`email`);--> statement-breakpoint
+CREATE INDEX `clients_paid_idx` ON `clients` (`paid_at`);--> statement-breakpoint
 ALTER TABLE `jobs` ADD `lease_until` integer;--> statement-breakpoint
 ALTER TABLE `jobs` ADD `not_before` integer;--> statement-breakpoint
 ALTER TABLE `jobs` ADD `queued_at` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `jobs` ADD `completed_at` integer;--> statement-breakpoint
 CREATE INDEX `jobs_created_idx` ON `jobs` (`created_at`);--> statement-breakpoint
+CREATE INDEX `jobs_completed_idx` ON `jobs` (`completed_at`);--> statement-breakpoint
 ALTER TABLE `password_tokens` ADD `purpose` text DEFAULT 'welcome' NOT NULL;--> statement-breakpoint
 CREATE INDEX `password_tokens_user_idx` ON `password_tokens` (`user_id`);--> statement-breakpoint
 CREATE INDEX `password_tokens_expires_idx` ON `password_tokens` (`expires_at`);--> statement-breakpoint

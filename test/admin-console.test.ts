@@ -27,6 +27,16 @@ async function getJson<T = Record<string, unknown>>(path: string): Promise<T> {
 	return (await response.json()) as T;
 }
 
+type SearchResult = { crn: string; email: string; plan_code: string; access: string; provisioning_state: string };
+
+const search = (q: unknown) => adminApi("/api/admin/search", { method: "POST", json: { q } });
+
+async function searchResults(q: string) {
+	const response = await search(q);
+	expect(response.status).toBe(200);
+	return ((await response.json()) as { results: SearchResult[] }).results;
+}
+
 /** A customer whose client and job carry exactly these times (epoch ms); null leaves a time unset. */
 async function customerAt(opts: {
 	state: JobState;
@@ -247,14 +257,10 @@ describe("needs attention", () => {
 	});
 });
 
-type SearchResult = { crn: string; email: string; plan_code: string; access: string; provisioning_state: string };
-
 describe("find a customer", () => {
 	it("finds one customer by CRN in any case", async () => {
 		const { client } = await paidClient();
-		const { results } = await getJson<{ results: SearchResult[] }>(
-			`/api/admin/search?q=${encodeURIComponent(` ${client.crn.toLowerCase()} `)}`,
-		);
+		const results = await searchResults(` ${client.crn.toLowerCase()} `);
 		expect(results).toEqual([
 			expect.objectContaining({
 				crn: client.crn,
@@ -271,25 +277,23 @@ describe("find a customer", () => {
 		const first = await createClient({ email });
 		const second = await createClient({ email, plan_code: "pro" });
 		await env.DB.prepare("update clients set created_at = created_at - 60000 where id = ?").bind(first.clientId).run();
-		const { results } = await getJson<{ results: SearchResult[] }>(
-			`/api/admin/search?q=${encodeURIComponent(email.toUpperCase())}`,
-		);
+		const results = await searchResults(email.toUpperCase());
 		expect(results.map((r) => r.crn)).toEqual([second.crn, first.crn]);
 		expect(results[0]).toMatchObject({ plan_code: "pro", provisioning_state: "not_started", access: "ended" });
 	});
 
 	it("answers 404 for nobody and 400 for a query that is neither a CRN nor an email", async () => {
 		for (const q of ["CRN-ZZZZ-ZZZZ", "nobody@example.com"]) {
-			const response = await adminApi(`/api/admin/search?q=${encodeURIComponent(q)}`);
+			const response = await search(q);
 			expect(response.status).toBe(404);
 			expect(await response.json()).toMatchObject({ error: "not_found" });
 		}
 		for (const q of ["", "   ", "ada lovelace", `${"a".repeat(250)}@example.com`]) {
-			const response = await adminApi(`/api/admin/search?q=${encodeURIComponent(q)}`);
+			const response = await search(q);
 			expect(response.status).toBe(400);
 			expect(await response.json()).toMatchObject({ error: "invalid_query", message: expect.any(String) });
 		}
-		expect((await adminApi("/api/admin/search")).status).toBe(400);
+		expect((await search(undefined)).status).toBe(400);
 	});
 });
 
@@ -360,14 +364,15 @@ const NO_OR_WRONG_TOKEN: Record<string, string>[] = [{}, { authorization: "Beare
 
 describe("console authentication", () => {
 	it("answers 401 on every console route without the token or with a wrong one", async () => {
-		for (const path of [
-			"/api/admin/summary",
-			"/api/admin/attention",
-			"/api/admin/search?q=CRN-AAAA-AAAA",
-			"/api/admin/events",
+		for (const [method, path] of [
+			["GET", "/api/admin/summary"],
+			["GET", "/api/admin/attention"],
+			["POST", "/api/admin/search"],
+			["GET", "/api/admin/events"],
 		]) {
 			for (const headers of NO_OR_WRONG_TOKEN) {
-				const response = await api(path, { headers });
+				const json = method === "POST" ? { q: "CRN-AAAA-AAAA" } : undefined;
+				const response = await api(path ?? "", { method, headers, json });
 				expect(response.status).toBe(401);
 				expect(await response.json()).toMatchObject({ error: "unauthorized" });
 			}

@@ -36,13 +36,18 @@ function showTokenForm() {
 }
 
 /** { ok, status, data }, status 0 when the network failed; a 401 asks for the token again. */
-async function call(path, method = "GET") {
+async function call(path, method = "GET", body = {}) {
 	const token = getToken();
 	const headers = { accept: "application/json", authorization: `Bearer ${token}` };
 	if (method !== "GET") headers["content-type"] = "application/json";
 	let res;
 	try {
-		res = await fetch(path, { method, headers, body: method === "GET" ? undefined : "{}", cache: "no-store" });
+		res = await fetch(path, {
+			method,
+			headers,
+			body: method === "GET" ? undefined : JSON.stringify(body),
+			cache: "no-store",
+		});
 	} catch {
 		return { ok: false, status: 0, data: null };
 	}
@@ -327,7 +332,7 @@ async function search(q) {
 	const list = $("search-results");
 	setFieldError(input, q ? "" : "Enter a CRN or an email address.");
 	if (!q) return input.focus();
-	const res = await call(`/api/admin/search?q=${encodeURIComponent(q)}`);
+	const res = await call("/api/admin/search", "POST", { q });
 	list.hidden = true;
 	if (!Array.isArray(res.data?.results)) {
 		if (res.status === 401) return;

@@ -43,6 +43,7 @@ export const clients = sqliteTable(
 		index("clients_created_idx").on(t.createdAt),
 		index("clients_user_idx").on(t.userId),
 		index("clients_email_idx").on(t.email),
+		index("clients_paid_idx").on(t.paidAt),
 	],
 );
 
@@ -71,7 +72,11 @@ export const jobs = sqliteTable(
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
 	},
-	(t) => [index("jobs_state_updated_idx").on(t.state, t.updatedAt), index("jobs_created_idx").on(t.createdAt)],
+	(t) => [
+		index("jobs_state_updated_idx").on(t.state, t.updatedAt),
+		index("jobs_created_idx").on(t.createdAt),
+		index("jobs_completed_idx").on(t.completedAt),
+	],
 );
 
 export const users = sqliteTable("users", {

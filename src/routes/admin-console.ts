@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { CHART_STATES, findClients, jobsNeedingAttention, onboardingSummary, recentLedger } from "../db/console";
 import { deps } from "../deps";
-import { type AppEnv, jsonError } from "../http";
+import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { STUCK_AFTER_MS } from "../onboarding/reconcile";
 import { provisioningState } from "../rules/job-states";
 import { accessOf } from "../rules/subscription-status";
@@ -54,9 +54,14 @@ adminConsoleRoutes.get("/admin/attention", async (c) => {
 	});
 });
 
-/** CRN exactly (any case), or an email as typed and lowercased (checkout stores it lowercased). */
-adminConsoleRoutes.get("/admin/search", async (c) => {
-	const q = (c.req.query("q") ?? "").trim();
+/**
+ * CRN exactly (any case), or an email as typed and lowercased (checkout stores
+ * it lowercased). A POST body, so a searched email never lands in a URL that
+ * request logs keep.
+ */
+adminConsoleRoutes.post("/admin/search", async (c) => {
+	const body = await readJsonObject(c);
+	const q = (typeof body?.q === "string" ? body.q : "").trim();
 	if (!q || q.length > MAX_QUERY_LENGTH) {
 		return jsonError(c, 400, "invalid_query", "Search by a CRN (CRN-XXXX-XXXX) or an email address.");
 	}

@@ -2,14 +2,13 @@
 // token, see a job the mail provider failed for real, retry it and watch it
 // complete, find the customer, send a link. Screenshots at phone and desktop
 // widths go to screenshots/ (git-ignored).
-import { mkdir } from "node:fs/promises";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureChromium } from "./support/chromium";
+import { launchBrowser, newPage, recordAnnouncements, shoot } from "./support/browser";
 import { type MailProvider, startMailProvider } from "./support/mail-provider";
+import { apiCheckout, pay } from "./support/shop";
 import { startWorker, type WorkerServer } from "./support/worker-server";
 
-const SHOTS = "screenshots";
 // At least 32 characters, or the doctor's admin_token check fails.
 const ADMIN_TOKEN = "e2e-console-token-0123456789abcdef0123";
 let worker: WorkerServer;
@@ -17,8 +16,6 @@ let mail: MailProvider;
 let browser: Browser;
 
 beforeAll(async () => {
-	const executablePath = ensureChromium();
-	await mkdir(SHOTS, { recursive: true });
 	mail = await startMailProvider();
 	worker = await startWorker({
 		DEV_TOOLS: "1",
@@ -28,18 +25,7 @@ beforeAll(async () => {
 		MAIL_API_BASE: mail.url,
 		ADMIN_TOKEN,
 	});
-	browser = await chromium.launch({
-		executablePath,
-		args: [
-			"--headless",
-			"--no-sandbox",
-			"--disable-gpu",
-			"--no-first-run",
-			"--disable-background-networking",
-			"--disable-component-update",
-			"--disable-sync",
-		],
-	});
+	browser = await launchBrowser();
 }, 600_000);
 
 afterAll(async () => {
@@ -48,48 +34,11 @@ afterAll(async () => {
 	await mail?.close();
 });
 
-/** Every text the aria-live region announces, in order. */
-async function recordAnnouncements(page: Page) {
-	await page.addInitScript(() => {
-		const w = window as unknown as { __announced: string[] };
-		w.__announced = [];
-		document.addEventListener("DOMContentLoaded", () => {
-			const live = document.querySelector("[aria-live]");
-			if (!live) return;
-			new MutationObserver(() => {
-				const text = live.textContent?.trim() ?? "";
-				if (text && w.__announced[w.__announced.length - 1] !== text) w.__announced.push(text);
-			}).observe(live, { childList: true, subtree: true, characterData: true });
-		});
-	});
-	return () => page.evaluate(() => (window as unknown as { __announced: string[] }).__announced);
-}
-
-async function shoot(page: Page, name: string) {
-	const size = page.viewportSize() ?? { width: 1280, height: 800 };
-	await page.setViewportSize({ width: 375, height: 812 });
-	await page.screenshot({ path: `${SHOTS}/${name}-phone.png`, fullPage: true });
-	await page.setViewportSize({ width: 1280, height: 800 });
-	await page.screenshot({ path: `${SHOTS}/${name}-desktop.png`, fullPage: true });
-	await page.setViewportSize(size);
-}
-
-/** A checkout made through the API and paid through the dev checkout stand-in, as journey.test.ts does. */
+/** A checkout made through the API and paid through the dev checkout stand-in. */
 async function buy(email: string) {
-	const response = await fetch(`${worker.url}/api/checkout`, {
-		method: "POST",
-		headers: { "content-type": "application/json" },
-		body: JSON.stringify({ email, name: "Grace Hopper", plan_code: "pro" }),
-	});
-	const body = (await response.json()) as { checkout_url: string; crn: string };
-	const url = new URL(body.checkout_url);
-	const paid = await fetch(`${worker.url}/api/dev/checkout/${url.searchParams.get("session")}/pay`, {
-		method: "POST",
-		headers: { "content-type": "application/json", origin: worker.url },
-		body: JSON.stringify({ success_url: url.searchParams.get("success") }),
-	});
-	expect(paid.status).toBe(200);
-	return body.crn;
+	const checkout = await apiCheckout(worker.url, email);
+	await pay(worker.url, checkout);
+	return checkout.crn;
 }
 
 async function provisioningState(crn: string): Promise<string> {
@@ -122,8 +71,7 @@ describe("operator console in a browser", () => {
 		const crn = await buy(email);
 		await expect.poll(() => provisioningState(crn), { timeout: 15_000 }).toBe("failed");
 
-		const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-		const page = await context.newPage();
+		const page = await newPage(browser);
 		const announced = await recordAnnouncements(page);
 		// 1. Open the console and paste the token.
 		await page.goto(`${worker.url}/admin`);
@@ -224,7 +172,7 @@ describe("operator console in a browser", () => {
 		expect(await page.locator("#console").isVisible()).toBe(false);
 		expect(await page.content()).not.toContain(email);
 		expect(await page.evaluate(() => sessionStorage.getItem("admin-token"))).toBeNull();
-		await context.close();
+		await page.context().close();
 	});
 
 	it("asks for the token again when the API answers 401", async () => {
@@ -244,6 +192,6 @@ describe("operator console in a browser", () => {
 		await page.click("#refresh");
 		await expect.poll(() => page.locator("#token").isVisible(), { timeout: 5_000 }).toBe(true);
 		expect(await page.locator("#token-error").textContent()).toContain("not accepted");
-		await context.close();
+		await page.context().close();
 	});
 });
