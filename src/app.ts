@@ -15,7 +15,7 @@ import { healthRoutes } from "./routes/health";
 import { portalRoutes } from "./routes/portal";
 import { recoveryRoutes } from "./routes/recovery";
 import { setupStatusRoutes } from "./routes/setup-status";
-import { webhookRoutes } from "./routes/stripe-webhook";
+import { WEBHOOK_PATHS, webhookRoutes } from "./routes/stripe-webhook";
 
 export const app = new Hono<AppEnv>();
 
@@ -45,7 +45,7 @@ app.use("/api/admin/*", requireAdmin);
 // capped and JSON only. Cookie-carrying routes also refuse cross-site posts;
 // admin routes authenticate with a bearer header no other site can send.
 app.on("POST", ["/api/checkout", "/api/portal/*"], sameOriginOnly);
-app.on("POST", "/api/*", except(["/api/webhook/stripe", "/api/webhooks/stripe"], capJsonBody, requireJson));
+app.on("POST", "/api/*", except(WEBHOOK_PATHS, capJsonBody, requireJson));
 
 app.route("/api", webhookRoutes);
 app.route("/api", checkoutRoutes);

@@ -5,6 +5,7 @@ import type { Config } from "./config";
 import type { Db } from "./db/database";
 import { lastWebhookReceivedAt, recentSyncConfirmations } from "./db/ops";
 import { errorMessage } from "./log";
+import { WEBHOOK_PATHS } from "./routes/stripe-webhook";
 import type { StripeApi } from "./stripe/api";
 import { HANDLED_EVENT_TYPES, INVOICE_PARENT_API_VERSION } from "./stripe/events";
 
@@ -24,7 +25,6 @@ export interface DoctorDeps {
 	now: number;
 }
 
-export const WEBHOOK_PATHS = ["/api/webhook/stripe", "/api/webhooks/stripe"];
 const REQUIRED_TABLES = ["clients", "jobs", "users", "password_tokens", "sessions", "webhook_events", "outbox"];
 const DEAD_MAN_WINDOW_MS = 3_600_000;
 

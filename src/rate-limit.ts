@@ -6,6 +6,7 @@ import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "./crypto";
 import { type AppEnv, jsonError } from "./http";
 import { log } from "./log";
+import { normalizeEmail } from "./rules/email-address";
 
 type AddressLimiter =
 	| "CHECKOUT_LIMITER"
@@ -52,7 +53,7 @@ export function overLimit(c: Context<AppEnv>, name: AddressLimiter): Promise<boo
 
 /** Counts one hit for this email, known or not, so the limit itself reveals nothing. Keyed by a hash. */
 export async function overEmailLimit(c: Context<AppEnv>, name: EmailLimiter, email: string): Promise<boolean> {
-	return hit(c, name, await sha256Hex(`${name}:${email.trim().toLowerCase()}`));
+	return hit(c, name, await sha256Hex(`${name}:${normalizeEmail(email)}`));
 }
 
 export function tooManyRequests(c: Context<AppEnv>) {

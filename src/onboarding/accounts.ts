@@ -11,6 +11,7 @@ import {
 	setPasswordWithLink,
 } from "../db/accounts";
 import type { Db } from "../db/database";
+import { normalizeEmail } from "../rules/email-address";
 import { passwordProblem } from "../rules/password-policy";
 import type { LinkPurpose } from "../rules/set-password-links";
 
@@ -88,7 +89,7 @@ export async function login(
 	password: string,
 	now: number,
 ): Promise<{ ok: true; sessionToken: string; expiresAt: number } | { ok: false }> {
-	const user = await findUserByEmail(db, email.trim().toLowerCase());
+	const user = await findUserByEmail(db, normalizeEmail(email));
 	const stored =
 		user?.passwordHash && user.passwordSalt && user.passwordIterations
 			? { hash: user.passwordHash, salt: user.passwordSalt, iterations: user.passwordIterations }

@@ -7,9 +7,8 @@ import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { errorMessage, log } from "../log";
 import { type CheckoutInput, startCheckout } from "../onboarding/checkout";
 import { rateLimit } from "../rate-limit";
+import { normalizeEmail, parseEmail } from "../rules/email-address";
 import { StripeApiError } from "../stripe/api";
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export const checkoutRoutes = new Hono<AppEnv>();
 
@@ -27,11 +26,11 @@ type CheckoutBody =
 /** The sign-up form's three fields, each with its own message; a known plan comes back as its `Plan`. */
 export function parseCheckoutBody(body: Record<string, unknown>, plans: Config["plans"]): CheckoutBody {
 	const fields: Record<string, string> = {};
-	const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+	const email = normalizeEmail(body.email);
 	const name = typeof body.name === "string" ? body.name.trim() : "";
 	const planCode = typeof body.plan_code === "string" ? body.plan_code.trim() : "";
 	if (!email) fields.email = "Enter your email address.";
-	else if (email.length > 254 || !EMAIL.test(email)) fields.email = "Enter a valid email address.";
+	else if (!parseEmail(email)) fields.email = "Enter a valid email address.";
 	if (!name) fields.name = "Enter your name.";
 	else if (name.length > 200) fields.name = "Use at most 200 characters.";
 	let plan: Plan | undefined;

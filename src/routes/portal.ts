@@ -9,6 +9,7 @@ import { log } from "../log";
 import { login, logout, sessionUser, setPasswordWithToken } from "../onboarding/accounts";
 import { plansOfLogin } from "../onboarding/subscriptions";
 import { overEmailLimit, rateLimit, tooManyRequests } from "../rate-limit";
+import { MAX_EMAIL_LENGTH, normalizeEmail } from "../rules/email-address";
 import { StripeApiError } from "../stripe/api";
 
 /** Sent as `__Host-portal_session`: only this origin, path /, Secure, never a Domain. */
@@ -34,7 +35,7 @@ portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) =
 
 portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 	const body = await readJsonObject(c);
-	const email = typeof body?.email === "string" ? body.email.trim().toLowerCase().slice(0, 254) : "";
+	const email = normalizeEmail(body?.email).slice(0, MAX_EMAIL_LENGTH);
 	const password = typeof body?.password === "string" ? body.password : "";
 	if (!email || !password) return jsonError(c, 400, "invalid_request", "Enter your email and password.");
 	// Per email too: one account guessed at from many addresses.

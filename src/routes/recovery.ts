@@ -7,8 +7,7 @@ import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { log } from "../log";
 import { requestPasswordReset, requestSetupLink } from "../onboarding/links";
 import { overEmailLimit, overLimit, tooManyRequests } from "../rate-limit";
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+import { parseEmail } from "../rules/email-address";
 
 export const recoveryRoutes = new Hono<AppEnv>();
 
@@ -19,8 +18,8 @@ export const recoveryRoutes = new Hono<AppEnv>();
  */
 recoveryRoutes.post("/portal/password-reset", async (c) => {
 	const body = await readJsonObject(c);
-	const email = typeof body?.email === "string" ? body.email.trim().toLowerCase() : "";
-	if (!email || email.length > 254 || !EMAIL.test(email)) {
+	const email = parseEmail(body?.email);
+	if (!email) {
 		return jsonError(c, 400, "invalid_request", "Enter the email address you use to log in.");
 	}
 	if ((await overLimit(c, "RESET_LIMITER")) || (await overEmailLimit(c, "RESET_EMAIL_LIMITER", email))) {

@@ -23,8 +23,10 @@ const limit = bodyLimit({
 	},
 });
 
-webhookRoutes.post("/webhook/stripe", limit, (c) => handleStripeWebhook(c));
-webhookRoutes.post("/webhooks/stripe", limit, (c) => handleStripeWebhook(c));
+/** Where Stripe posts, under /api: the documented path and its plural alias. */
+export const WEBHOOK_PATHS = ["/api/webhook/stripe", "/api/webhooks/stripe"];
+
+for (const path of WEBHOOK_PATHS) webhookRoutes.post(path.replace(/^\/api/, ""), limit, (c) => handleStripeWebhook(c));
 
 async function handleStripeWebhook(c: AppContext) {
 	const d = deps(c.env);
