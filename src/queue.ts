@@ -69,16 +69,23 @@ async function handle(d: Deps, message: Message<unknown>, body: QueueMessage): P
 
 export async function handleProvisioningBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const d = deps(env);
-	for (const message of batch.messages) {
-		const body = parseQueueMessage(message.body);
-		if (!body) {
-			// Retrying a malformed message cannot help; say so and drop it.
-			log("PROVISIONING_FAILED", { message_id: message.id, error: "malformed queue message" });
-			message.ack();
-			continue;
-		}
-		await handle(d, message, body);
-	}
+	// The batch's messages at once: each is its own job (a lease keeps two copies of one
+	// apart, the mail gate spaces sends), so one slow send or paced wait holds up no other.
+	const settled = await Promise.allSettled(
+		batch.messages.map(async (message) => {
+			const body = parseQueueMessage(message.body);
+			if (!body) {
+				// Retrying a malformed message cannot help; say so and drop it.
+				log("PROVISIONING_FAILED", { message_id: message.id, error: "malformed queue message" });
+				message.ack();
+				return;
+			}
+			await handle(d, message, body);
+		}),
+	);
+	// As before: an error that escaped a message's own handling fails the batch (unacked messages are retried).
+	const failed = settled.find((r) => r.status === "rejected");
+	if (failed) throw failed.reason;
 }
 
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
