@@ -41,7 +41,9 @@ async function handle(d: Deps, message: Message<unknown>, body: QueueMessage): P
 		const now = d.clock();
 		const reason = errorMessage(error);
 		if (error instanceof MailDeferred) {
-			const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil((error.until - now) / 1000)));
+			// Rounded down: the message comes back just before its slot and waits for it
+			// (sendPaced), instead of just after it, sending out of step with the gate.
+			const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.floor((error.until - now) / 1000)));
 			if (jobId) await deferJob(d.db, jobId, error.until, `mail ${error.reason}: waiting for the provider`, now);
 			try {
 				// A fresh message carrying its reserved slot: attempts start over, so a
