@@ -98,12 +98,20 @@ export function signedWebhook(client: ClientInfo) {
 			},
 		},
 	};
+	return signedEvent(event, now);
+}
+
+/**
+ * A webhook request for `event`, signed as Stripe signs each delivery attempt:
+ * `Stripe-Signature: t=<unix seconds>,v1=<HMAC-SHA256 of "t.body">`, pretty-printed body.
+ */
+export function signedEvent(event: object, t = Math.floor(Date.now() / 1000)) {
 	const body = JSON.stringify(event, null, 2);
-	const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${now}.${body}`).digest("hex");
+	const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${t}.${body}`).digest("hex");
 	return {
 		method: "POST" as const,
 		path: "/api/webhook/stripe",
-		headers: { "content-type": "application/json", "stripe-signature": `t=${now},v1=${v1}` },
+		headers: { "content-type": "application/json", "stripe-signature": `t=${t},v1=${v1}` },
 		body,
 	};
 }
