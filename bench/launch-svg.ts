@@ -72,9 +72,11 @@ function axes(f: Frame, xLabel: string | null, yLabel: string, xFormat = (v: num
 	return parts.join("\n");
 }
 
-function svg(width: number, height: number, body: string[]): string {
+/** The picture, its title first so screen readers and image viewers name it. */
+function svg(width: number, height: number, title: string, body: string[]): string {
 	return [
 		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
+		`<title>${esc(title)}</title>`,
 		`<rect width="${width}" height="${height}" fill="#fff"/>`,
 		...body,
 		"</svg>",
@@ -122,7 +124,7 @@ export function readyHistogram(valuesMs: number[], title: string, notes: string[
 			),
 		);
 	});
-	return svg(W, H, body);
+	return svg(W, H, title, body);
 }
 
 const LINES: [keyof InFlightSeries, string, string][] = [
@@ -221,5 +223,5 @@ export function inFlightChart(
 		);
 		body.push(text(lx + 28, ly, label, `font-size="12" fill="${INK}"`));
 	});
-	return svg(W, H, body);
+	return svg(W, H, title, body);
 }
