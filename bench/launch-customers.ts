@@ -36,6 +36,7 @@ export interface Journey {
 	checkoutAt?: number;
 	checkoutStatus?: number;
 	clientId?: string;
+	sessionId?: string;
 	/** Paid on Stripe's page: the events exist and their first delivery is due. */
 	paidAt?: number;
 	/** First poll: back on the onboarding page. */
@@ -108,6 +109,7 @@ export async function runCustomer(
 	j.clientId = started.client_id;
 	const status = new URL(started.status_url);
 	const sessionId = new URL(started.checkout_url).pathname.split("/").pop() as string;
+	j.sessionId = sessionId;
 
 	await sleep(ctx.payMs());
 	const session = (await ctx.standIns.completeSession(ctx.stripeKey, sessionId, {

@@ -1,9 +1,10 @@
 // What one launch run measured: outcomes, the worker's 5xx, provider calls per
-// customer, time to ready, the throttled drain, CPU per customer, the pass
-// checks, and the per-state counts over time the in-flight picture draws.
+// customer, time to ready, the throttled drain, CPU per customer, and the pass
+// checks.
 import type { Journey } from "./launch-customers.ts";
-import type { JobRow, LaunchRun } from "./launch-run.ts";
+import type { LaunchRun } from "./launch-run.ts";
 import type { Exchange } from "./launch-stand-ins.ts";
+import { readyTimes, timelines } from "./launch-timelines.ts";
 import { percentile } from "./load.ts";
 
 export interface RunSettings {
@@ -53,31 +54,22 @@ function tally(exchanges: Exchange[], label: (e: Exchange) => string): Record<st
 	return out;
 }
 
-/** Each customer's moments, the jobs' own times from D1 included. */
-export interface Timeline {
-	arrivedAt: number;
-	checkoutAt?: number;
-	paidAt?: number;
-	/** Stripe's first delivery attempt of any of the customer's events. */
-	firstAttemptAt?: number;
-	jobCreatedAt?: number;
-	completedAt?: number;
-}
-
-export function timelines(journeys: Journey[], jobs: JobRow[]): Timeline[] {
-	const byClient = new Map(jobs.map((j) => [j.clientId, j]));
-	return journeys.map((j) => {
-		const job = j.clientId ? byClient.get(j.clientId) : undefined;
-		return {
-			arrivedAt: j.arrivedAt,
-			checkoutAt: j.checkoutAt,
-			paidAt: j.paidAt,
-			firstAttemptAt:
-				j.deliveries.length > 0 ? Math.min(...j.deliveries.map((d) => d.attempts[0]?.at ?? Infinity)) : undefined,
-			jobCreatedAt: job?.createdAt,
-			completedAt: job?.completedAt ?? undefined,
-		};
-	});
+/**
+ * Status-route reads of a Checkout Session (GET /v1/checkout/sessions/:id) made
+ * after that customer's webhook was already accepted: the route should ask
+ * Stripe only while the payment is unconfirmed.
+ */
+function sessionReadsAfterWebhook(journeys: Journey[], stripe: Exchange[]): number {
+	const accepted = new Map<string, number>();
+	for (const j of journeys) {
+		const at = Math.min(...j.deliveries.map((d) => d.acceptedAt ?? Infinity));
+		if (j.sessionId && Number.isFinite(at)) accepted.set(j.sessionId, at);
+	}
+	return stripe.filter((e) => {
+		const id = e.method === "GET" ? /\/v1\/checkout\/sessions\/([^/]+)$/.exec(e.path)?.[1] : undefined;
+		const at = id ? accepted.get(id) : undefined;
+		return at !== undefined && e.at > at;
+	}).length;
 }
 
 function coreFigures(settings: RunSettings, run: LaunchRun) {
@@ -133,6 +125,7 @@ function coreFigures(settings: RunSettings, run: LaunchRun) {
 			rateLimited: stripe.filter((e) => e.status === 429).length,
 			byRequest: tally(stripe, (e) => `${e.method} ${e.path.replace(/\/cs_[A-Za-z0-9_]+$/, "/:id")} → ${e.status}`),
 			peakPerSecond: peakPerSecond(stripe.map((e) => e.at)),
+			afterWebhook: sessionReadsAfterWebhook(journeys, stripe),
 		},
 		mail: {
 			calls: mail.length,
@@ -172,21 +165,6 @@ function coreFigures(settings: RunSettings, run: LaunchRun) {
 
 export type LaunchFigures = ReturnType<typeof coreFigures> & { checks: Check[] };
 
-/**
- * Time to ready per completed customer, from Stripe's first delivery attempt
- * (0 when the status route's own Stripe check got there first, for a late
- * webhook) and from the payment itself (what the customer waits, lateness included).
- */
-export function readyTimes(line: Timeline[]): { fromWebhook: number[]; fromPayment: number[] } {
-	const done = line.filter(
-		(t) => t.paidAt !== undefined && t.firstAttemptAt !== undefined && t.completedAt !== undefined,
-	);
-	return {
-		fromWebhook: done.map((t) => Math.max(0, (t.completedAt as number) - (t.firstAttemptAt as number))),
-		fromPayment: done.map((t) => (t.completedAt as number) - (t.paidAt as number)),
-	};
-}
-
 export function launchFigures(settings: RunSettings, run: LaunchRun): LaunchFigures {
 	const figures = coreFigures(settings, run);
 	return { ...figures, checks: checks(settings, figures) };
@@ -203,6 +181,12 @@ function checks(settings: RunSettings, f: ReturnType<typeof coreFigures>): Check
 			f.completed === f.customers && f.failed === 0 && f.lost === 0,
 		),
 		check("5xx answered by the worker", String(f.fiveXx), "0", f.fiveXx === 0),
+		check(
+			"status-route Stripe reads after the customer's webhook was accepted",
+			String(f.stripe.afterWebhook),
+			"0",
+			f.stripe.afterWebhook === 0,
+		),
 		check(
 			"Stripe API calls per customer (429s included)",
 			f.stripe.perCustomer.toFixed(3),
@@ -240,55 +224,4 @@ function checks(settings: RunSettings, f: ReturnType<typeof coreFigures>): Check
 		);
 	}
 	return list;
-}
-
-export interface InFlightSeries {
-	/** Seconds since the launch started. */
-	t: number[];
-	checkingOut: number[];
-	atStripe: number[];
-	confirming: number[];
-	provisioning: number[];
-	arrived: number[];
-	completed: number[];
-}
-
-/** Customers in each state, sampled every `stepMs` from the start of the run to its last completion. */
-export function inFlight(line: Timeline[], startedAt: number, stepMs = 250): InFlightSeries {
-	const end = Math.max(startedAt, ...line.map((t) => t.completedAt ?? t.paidAt ?? t.checkoutAt ?? t.arrivedAt)) + 2000;
-	const s: InFlightSeries = {
-		t: [],
-		checkingOut: [],
-		atStripe: [],
-		confirming: [],
-		provisioning: [],
-		arrived: [],
-		completed: [],
-	};
-	const within = (at: number, from?: number, to?: number) =>
-		from !== undefined && from <= at && (to === undefined || at < to);
-	for (let at = startedAt; at <= end; at += stepMs) {
-		s.t.push((at - startedAt) / 1000);
-		let c = 0,
-			p = 0,
-			f = 0,
-			v = 0,
-			a = 0,
-			d = 0;
-		for (const x of line) {
-			if (x.arrivedAt <= at) a++;
-			if (within(at, x.arrivedAt, x.checkoutAt)) c++;
-			if (within(at, x.checkoutAt, x.paidAt) && x.paidAt !== undefined) p++;
-			if (within(at, x.paidAt, x.jobCreatedAt)) f++;
-			if (within(at, x.jobCreatedAt, x.completedAt)) v++;
-			if (x.completedAt !== undefined && x.completedAt <= at) d++;
-		}
-		s.checkingOut.push(c);
-		s.atStripe.push(p);
-		s.confirming.push(f);
-		s.provisioning.push(v);
-		s.arrived.push(a);
-		s.completed.push(d);
-	}
-	return s;
 }

@@ -26,7 +26,7 @@ export function runReport(f: LaunchFigures, files: string[]): string {
 		],
 		[
 			"Stripe API calls (per customer)",
-			`${f.stripe.calls} (${f.stripe.perCustomer.toFixed(3)}), of which 429: ${f.stripe.rateLimited}; peak ${f.stripe.peakPerSecond} in 1 s`,
+			`${f.stripe.calls} (${f.stripe.perCustomer.toFixed(3)}), of which 429: ${f.stripe.rateLimited}; peak ${f.stripe.peakPerSecond} in 1 s; session reads after the webhook: ${f.stripe.afterWebhook}`,
 		],
 		["Stripe calls by request and answer", JSON.stringify(f.stripe.byRequest)],
 		[

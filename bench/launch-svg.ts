@@ -2,7 +2,7 @@
 // with its percentiles, and customers in flight by state over time above the
 // cumulative arrivals and completions (where a throttled run's drain shows).
 import type { Burst } from "./launch-arrivals.ts";
-import type { InFlightSeries } from "./launch-figures.ts";
+import type { InFlightSeries } from "./launch-timelines.ts";
 
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 const INK = "#222";

@@ -22,11 +22,12 @@ import {
 } from "./knobs.ts";
 import { measureAccounts } from "./launch-accounts.ts";
 import { describeProfile, launchProfile, seededRandom } from "./launch-arrivals.ts";
-import { inFlight, launchFigures, type RunSettings, readyTimes, timelines } from "./launch-figures.ts";
+import { launchFigures, type RunSettings } from "./launch-figures.ts";
 import { accountsReport, runReport } from "./launch-report.ts";
 import { readJobs, runLaunch } from "./launch-run.ts";
 import { type StandIns, startStandIns } from "./launch-stand-ins.ts";
 import { inFlightChart, readyHistogram } from "./launch-svg.ts";
+import { inFlight, readyTimes, timelines } from "./launch-timelines.ts";
 import { freePort, runBench, stopAll } from "./procs.ts";
 
 /** Stripe's test-mode limit: 25 requests/s (https://docs.stripe.com/rate-limits). */
