@@ -9,11 +9,13 @@ import { runLoad } from "./load.ts";
 /**
  * Each simulated customer comes from its own address, as real ones do: the
  * worker rate-limits checkout and status polls per CF-Connecting-IP, which
- * miniflare passes through when the client sets it. Only a header value
+ * miniflare passes through when the client sets it, and counts an IPv6 client
+ * by its /64, so each customer gets a /64 of its own. Only a header value
  * (2001:db8::/32, the documentation prefix); all traffic stays on loopback.
  */
-function clientIp(index: number): string {
-	return `2001:db8::${(index + 1).toString(16)}`;
+export function clientIp(index: number): string {
+	const n = index + 1;
+	return `2001:db8:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1`;
 }
 
 /** A status poll as the customer's own browser sends it. */
@@ -96,12 +98,20 @@ export function signedWebhook(client: ClientInfo) {
 			},
 		},
 	};
+	return signedEvent(event, now);
+}
+
+/**
+ * A webhook request for `event`, signed as Stripe signs each delivery attempt:
+ * `Stripe-Signature: t=<unix seconds>,v1=<HMAC-SHA256 of "t.body">`, pretty-printed body.
+ */
+export function signedEvent(event: object, t = Math.floor(Date.now() / 1000)) {
 	const body = JSON.stringify(event, null, 2);
-	const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${now}.${body}`).digest("hex");
+	const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${t}.${body}`).digest("hex");
 	return {
 		method: "POST" as const,
 		path: "/api/webhook/stripe",
-		headers: { "content-type": "application/json", "stripe-signature": `t=${now},v1=${v1}` },
+		headers: { "content-type": "application/json", "stripe-signature": `t=${t},v1=${v1}` },
 		body,
 	};
 }

@@ -40,6 +40,26 @@ if (POLLS > MAX_POLLS_PER_CLIENT * N) {
 	);
 }
 
+// `npm run bench:launch`: BENCH_LAUNCH_CUSTOMERS over BENCH_LAUNCH_SECONDS with
+// bursts of BENCH_LAUNCH_BURST_SECONDS, the runs (unthrottled, throttled,
+// overrate, headroom), the throttled mail rate, the arrival seed, how many
+// customers measure set-password and login, and the overall deadline.
+export const LAUNCH_CUSTOMERS = intEnv("BENCH_LAUNCH_CUSTOMERS", 600, 10, 2000);
+export const LAUNCH_SECONDS = intEnv("BENCH_LAUNCH_SECONDS", 60, 10, 600);
+/** Each of the three bursts lasts this long: 5 s in a minute; 3 s makes peaks above Stripe's 25/s. */
+export const LAUNCH_BURST_SECONDS = intEnv(
+	"BENCH_LAUNCH_BURST_SECONDS",
+	Math.max(1, Math.round(LAUNCH_SECONDS / 12)),
+	1,
+	60,
+);
+export const LAUNCH_RUNS = (process.env.BENCH_LAUNCH_RUNS || "unthrottled,throttled").split(",").map((s) => s.trim());
+/** What the throttled mail provider accepts per second (the product is told the same). */
+export const LAUNCH_MAIL_RATE = intEnv("BENCH_LAUNCH_MAIL_RATE", 10, 1, 100);
+export const LAUNCH_SEED = intEnv("BENCH_LAUNCH_SEED", 20261201, 0, 2 ** 31 - 1);
+export const LAUNCH_ACCOUNTS = intEnv("BENCH_LAUNCH_ACCOUNTS", 30, 5, 200);
+export const LAUNCH_TIMEOUT_S = intEnv("BENCH_LAUNCH_TIMEOUT_S", 1500, 120, 3600);
+
 const t0 = performance.now();
 export function progress(message: string) {
 	process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);

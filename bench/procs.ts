@@ -6,6 +6,7 @@ import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { BenchError, progress } from "./knobs.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -240,4 +241,37 @@ export function sampleCpu(rootPid: number): CpuSample {
 		wranglerMs: toMs(nodeTicks),
 		workerdPids: workerd.map((s) => s.pid),
 	};
+}
+
+/**
+ * Runs a bench's main under an overall deadline: on SIGINT/SIGTERM, the
+ * deadline, a failure or exit, every wrangler process group started is ended.
+ */
+export function runBench(main: () => Promise<void>, timeoutS: number): void {
+	let interrupted = false;
+	process.on("exit", killAllNow);
+	for (const signal of ["SIGINT", "SIGTERM"] as const) {
+		process.on(signal, () => {
+			interrupted = true;
+			progress(`${signal}: stopping`);
+			void stopAll(2000).finally(() => process.exit(130));
+		});
+	}
+	const watchdog = setTimeout(() => {
+		interrupted = true;
+		progress(`overall deadline of ${timeoutS} s passed: stopping`);
+		void stopAll(2000).finally(() => process.exit(2));
+	}, timeoutS * 1000);
+	main()
+		.then(() => {
+			clearTimeout(watchdog);
+		})
+		.catch(async (error) => {
+			clearTimeout(watchdog);
+			if (interrupted) return;
+			process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+			if (!(error instanceof BenchError) && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+			await stopAll();
+			process.exitCode = 1;
+		});
 }

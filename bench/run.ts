@@ -17,7 +17,6 @@ import {
 	snapshotWorker,
 } from "./instances.ts";
 import {
-	BenchError,
 	CONCURRENCY,
 	LATENCY_CLIENTS,
 	LATENCY_RATE,
@@ -30,7 +29,7 @@ import {
 	TIMEOUT_S,
 	WEBHOOK_SECRET,
 } from "./knobs.ts";
-import { CLK_TCK, freePort, killAllNow, stopAll } from "./procs.ts";
+import { CLK_TCK, freePort, runBench, stopAll } from "./procs.ts";
 import { evaluateTargets, report } from "./report.ts";
 import { measureColdStart } from "./startup.ts";
 import { type StripeStub, startStripeStub } from "./stripe-stub.ts";
@@ -199,30 +198,4 @@ async function main() {
 	}
 }
 
-let interrupted = false;
-process.on("exit", killAllNow);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-	process.on(signal, () => {
-		interrupted = true;
-		progress(`${signal}: stopping`);
-		void stopAll(2000).finally(() => process.exit(130));
-	});
-}
-const watchdog = setTimeout(() => {
-	interrupted = true;
-	progress(`overall deadline of ${TIMEOUT_S} s passed: stopping`);
-	void stopAll(2000).finally(() => process.exit(2));
-}, TIMEOUT_S * 1000);
-
-main()
-	.then(() => {
-		clearTimeout(watchdog);
-	})
-	.catch(async (error) => {
-		clearTimeout(watchdog);
-		if (interrupted) return;
-		process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\n`);
-		if (!(error instanceof BenchError) && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-		await stopAll();
-		process.exitCode = 1;
-	});
+runBench(main, TIMEOUT_S);

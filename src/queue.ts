@@ -41,7 +41,9 @@ async function handle(d: Deps, message: Message<unknown>, body: QueueMessage): P
 		const now = d.clock();
 		const reason = errorMessage(error);
 		if (error instanceof MailDeferred) {
-			const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil((error.until - now) / 1000)));
+			// Rounded down: the message comes back just before its slot and waits for it
+			// (sendPaced), instead of just after it, sending out of step with the gate.
+			const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.floor((error.until - now) / 1000)));
 			if (jobId) await deferJob(d.db, jobId, error.until, `mail ${error.reason}: waiting for the provider`, now);
 			try {
 				// A fresh message carrying its reserved slot: attempts start over, so a
@@ -69,16 +71,23 @@ async function handle(d: Deps, message: Message<unknown>, body: QueueMessage): P
 
 export async function handleProvisioningBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
 	const d = deps(env);
-	for (const message of batch.messages) {
-		const body = parseQueueMessage(message.body);
-		if (!body) {
-			// Retrying a malformed message cannot help; say so and drop it.
-			log("PROVISIONING_FAILED", { message_id: message.id, error: "malformed queue message" });
-			message.ack();
-			continue;
-		}
-		await handle(d, message, body);
-	}
+	// The batch's messages at once: each is its own job (a lease keeps two copies of one
+	// apart, the mail gate spaces sends), so one slow send or paced wait holds up no other.
+	const settled = await Promise.allSettled(
+		batch.messages.map(async (message) => {
+			const body = parseQueueMessage(message.body);
+			if (!body) {
+				// Retrying a malformed message cannot help; say so and drop it.
+				log("PROVISIONING_FAILED", { message_id: message.id, error: "malformed queue message" });
+				message.ack();
+				return;
+			}
+			await handle(d, message, body);
+		}),
+	);
+	// As before: an error that escaped a message's own handling fails the batch (unacked messages are retried).
+	const failed = settled.find((r) => r.status === "rejected");
+	if (failed) throw failed.reason;
 }
 
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {

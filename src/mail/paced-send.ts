@@ -43,10 +43,12 @@ export async function sendPaced(deps: PacedSendDeps, message: MailMessage, reser
 	if (rate && rate > 0) {
 		const now = clock();
 		const intervalMs = 1000 / rate;
-		const slot =
-			reservedSlot !== undefined && reservedSlot <= now + SLOT_TOLERANCE_MS
-				? reservedSlot
-				: await claimSlot(db, GATE, now, intervalMs);
+		// A reserved slot holds while it is ahead or only just passed. One that a busy
+		// queue delivered long after has gone to other sends: taking it now would send on
+		// top of them (a burst of such messages is a burst of 429s), so take a fresh one.
+		const reserved =
+			reservedSlot !== undefined && reservedSlot >= now - intervalMs && reservedSlot <= now + SLOT_TOLERANCE_MS;
+		const slot = reserved ? reservedSlot : await claimSlot(db, GATE, now, intervalMs);
 		if (slot - now > MAX_INLINE_WAIT_MS) throw new MailDeferred(slot, "paced");
 		if (slot > now) await sleep(slot - now);
 	}

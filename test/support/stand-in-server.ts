@@ -17,7 +17,11 @@ function readBody(req: IncomingMessage): Promise<string> {
 	});
 }
 
-export function startStandIn(port = 0): Promise<{ server: Server; url: string }> {
+/** `observe` sees every API request (not the control routes) with its answer: the bench counts calls with it. */
+export function startStandIn(
+	port = 0,
+	observe?: (request: RecordedRequest, answer: Answer) => void,
+): Promise<{ server: Server; url: string }> {
 	const stripe = createStripeStandIn();
 	const mail = createMailStandIn();
 	const requests: RecordedRequest[] = [];
@@ -109,6 +113,7 @@ export function startStandIn(port = 0): Promise<{ server: Server; url: string }>
 		} else {
 			requests.push(recorded);
 			answer = mail.handles(recorded) ? await mail.send(recorded) : stripe.handle(recorded);
+			observe?.(recorded, answer);
 		}
 		if (res.destroyed) return;
 		res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });

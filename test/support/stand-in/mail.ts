@@ -5,7 +5,7 @@
 // team's rate it answers 429 rate_limit_exceeded with Retry-After; it can be
 // slow, answering only after it has accepted (and will deliver) the email.
 // https://resend.com/docs/dashboard/emails/idempotency-keys, /docs/api-reference/errors
-import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types";
+import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types.ts";
 
 interface MailAccount {
 	/** Idempotency key → the accepted request's body and answer (kept 24 h at Resend; for the run here). */

@@ -7,7 +7,7 @@
 import billingPortalTemplate from "../../fixtures/stripe/billing_portal.session.json" with { type: "json" };
 import checkoutSessionTemplate from "../../fixtures/stripe/checkout.session.json" with { type: "json" };
 import priceTemplate from "../../fixtures/stripe/price.json" with { type: "json" };
-import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types";
+import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types.ts";
 
 interface StripeAccount {
 	sessions: Map<string, Json>;
