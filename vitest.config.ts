@@ -6,6 +6,8 @@ export default defineConfig(async () => {
 	const migrations = await readD1Migrations("./migrations");
 	return {
 		test: {
+			// The worker's JSON log lines are asserted in tests, not printed (SHOW_LOGS=1 prints them).
+			silent: !process.env.SHOW_LOGS,
 			projects: [
 				{
 					// Worker tests: inside workerd with real local D1 and queues.
@@ -25,8 +27,6 @@ export default defineConfig(async () => {
 					],
 					test: {
 						name: "worker",
-						// The worker's JSON log lines are asserted in tests, not printed (SHOW_LOGS=1 prints them).
-						silent: !process.env.SHOW_LOGS,
 						include: ["test/*.test.ts"],
 						globalSetup: ["./test/global-setup.ts"],
 						setupFiles: ["./test/setup.ts"],
