@@ -34,8 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends `message`, keeping the provider's rate. `reservedSlot` is the slot a
- * deferred message was given; it is used instead of claiming a new one, so a
- * deferred message does not go to the back of the line again.
+ * deferred message was given; while it is still ahead (or only just passed) it
+ * is used instead of claiming a new one, so a deferred message keeps its place.
  */
 export async function sendPaced(deps: PacedSendDeps, message: MailMessage, reservedSlot?: number): Promise<SendResult> {
 	const { db, mailer, clock } = deps;
