@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, newPage, recordAnnouncements, shoot } from "./support/browser";
 import { type MailProvider, startMailProvider } from "./support/mail-provider";
 import { apiCheckout, pay } from "./support/shop";
-import { startWorker, type WorkerServer } from "./support/worker-server";
+import { startDevWorkerMailingTo, type WorkerServer } from "./support/worker-server";
 
 // At least 32 characters, or the doctor's admin_token check fails.
 const ADMIN_TOKEN = "e2e-console-token-0123456789abcdef0123";
@@ -17,14 +17,7 @@ let browser: Browser;
 
 beforeAll(async () => {
 	mail = await startMailProvider();
-	worker = await startWorker({
-		DEV_TOOLS: "1",
-		STRIPE_SECRET_KEY: "",
-		MAIL_TRANSPORT: "resend",
-		MAIL_API_KEY: "re_e2e_key",
-		MAIL_API_BASE: mail.url,
-		ADMIN_TOKEN,
-	});
+	worker = await startDevWorkerMailingTo(mail.url, { ADMIN_TOKEN });
 	browser = await launchBrowser();
 }, 600_000);
 

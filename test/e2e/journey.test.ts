@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, newPage as openPage, recordAnnouncements, shoot } from "./support/browser";
 import { type MailProvider, startMailProvider } from "./support/mail-provider";
 import { apiCheckout as checkoutAt, pay as payAt } from "./support/shop";
-import { startWorker, type WorkerServer } from "./support/worker-server";
+import { startDevWorkerMailingTo, type WorkerServer } from "./support/worker-server";
 
 const SUPPORT = "help@onboarding.test";
 const DOCTOR_TOKEN = "e2e-admin-token-0123456789abcdef0123";
@@ -20,15 +20,7 @@ let browser: Browser;
 // Generous: the first run on a fresh machine installs Chromium from apt.
 beforeAll(async () => {
 	mail = await startMailProvider();
-	worker = await startWorker({
-		DEV_TOOLS: "1",
-		STRIPE_SECRET_KEY: "",
-		SUPPORT_EMAIL: SUPPORT,
-		MAIL_TRANSPORT: "resend",
-		MAIL_API_KEY: "re_e2e_key",
-		MAIL_API_BASE: mail.url,
-		ADMIN_TOKEN: DOCTOR_TOKEN,
-	});
+	worker = await startDevWorkerMailingTo(mail.url, { SUPPORT_EMAIL: SUPPORT, ADMIN_TOKEN: DOCTOR_TOKEN });
 	browser = await launchBrowser();
 }, 600_000);
 
