@@ -20,15 +20,24 @@ export interface Deps {
 	clock: Clock;
 }
 
+// One per environment object (one per isolate in production): the hot routes
+// build nothing per request.
+const built = new WeakMap<Env, Deps>();
+
 export function deps(env: Env, clock: Clock = Date.now): Deps {
-	const config = getConfig(env);
-	const db = database(env.DB);
-	return {
-		config,
-		db,
-		queue: env.PROVISIONING_QUEUE,
-		stripe: stripeFor(config),
-		mailer: createMailer(config, db),
-		clock,
-	};
+	let d = built.get(env);
+	if (!d) {
+		const config = getConfig(env);
+		const db = database(env.DB);
+		d = {
+			config,
+			db,
+			queue: env.PROVISIONING_QUEUE,
+			stripe: stripeFor(config),
+			mailer: createMailer(config, db),
+			clock: Date.now,
+		};
+		built.set(env, d);
+	}
+	return clock === d.clock ? d : { ...d, clock };
 }

@@ -24,7 +24,7 @@ export interface MailProvider {
 
 export function startMailProvider(): Promise<MailProvider> {
 	const emails: SentEmail[] = [];
-	const seen = new Set<string>();
+	const seen = new Map<string, { text: string; id: string }>();
 	let held: Promise<void> | null = null;
 	let releaseHeld = () => {};
 	let rejecting = 0;
@@ -40,14 +40,28 @@ export function startMailProvider(): Promise<MailProvider> {
 				res.end(JSON.stringify({ statusCode: 422, name: "validation_error", message: "The `to` field is invalid." }));
 				return;
 			}
+			// As Resend: a key replays its first answer for the same body and is refused (409) for
+			// another; a refused request (the 422 above) stores no key.
 			const key = String(req.headers["idempotency-key"] ?? "");
-			const body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as SentEmail;
-			if (!seen.has(key)) {
-				seen.add(key);
-				emails.push(body);
+			const text = Buffer.concat(chunks).toString();
+			const first = seen.get(key);
+			if (first !== undefined && first.text !== text) {
+				res.writeHead(409, { "content-type": "application/json" });
+				res.end(
+					JSON.stringify({
+						statusCode: 409,
+						name: "invalid_idempotent_request",
+						message: "Same idempotency key used with a different request payload.",
+					}),
+				);
+				return;
+			}
+			if (first === undefined) {
+				emails.push(JSON.parse(text || "{}") as SentEmail);
+				seen.set(key, { text, id: `email_${emails.length}` });
 			}
 			res.writeHead(200, { "content-type": "application/json" });
-			res.end(JSON.stringify({ id: `email_${emails.length}` }));
+			res.end(JSON.stringify({ id: seen.get(key)?.id }));
 		});
 	});
 	return new Promise((resolve) => {
