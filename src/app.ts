@@ -7,15 +7,12 @@ import { type AppEnv, jsonError } from "./http";
 import { errorMessage, log } from "./log";
 import { capJsonBody, requireJson, sameOriginOnly } from "./request-guards";
 import { adminRoutes } from "./routes/admin";
-import { requireAdmin } from "./routes/admin-auth";
-import { adminConsoleRoutes } from "./routes/admin-console";
-import { checkoutRoutes } from "./routes/checkout";
+import { checkoutRoutes, planRoutes } from "./routes/checkout";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { portalRoutes } from "./routes/portal";
-import { recoveryRoutes } from "./routes/recovery";
-import { setupStatusRoutes } from "./routes/setup-status";
-import { WEBHOOK_PATHS, webhookRoutes } from "./routes/stripe-webhook";
+import { stripeWebhookRoutes } from "./routes/stripe-webhook";
+import { WEBHOOK_PATHS } from "./rules/stripe-endpoint";
 
 export const app = new Hono<AppEnv>();
 
@@ -39,22 +36,22 @@ app.use("*", async (c, next) => {
 	await next();
 });
 
-app.use("/api/admin/*", requireAdmin);
-
 // Every POST but Stripe's webhook (raw body, its own 1 MiB cap and signature):
 // capped and JSON only. Cookie-carrying routes also refuse cross-site posts;
 // admin routes authenticate with a bearer header no other site can send.
 app.on("POST", ["/api/checkout", "/api/portal/*"], sameOriginOnly);
-app.on("POST", "/api/*", except(WEBHOOK_PATHS, capJsonBody, requireJson));
+app.on("POST", "/api/*", except([...WEBHOOK_PATHS], capJsonBody, requireJson));
 
-app.route("/api", webhookRoutes);
-app.route("/api", checkoutRoutes);
-app.route("/api", setupStatusRoutes);
-app.route("/api", portalRoutes);
-app.route("/api", recoveryRoutes);
-app.route("/api", healthRoutes);
-app.route("/api", adminRoutes);
-app.route("/api", adminConsoleRoutes);
+// One sub-app per URL prefix: the path names the file (src/routes/…).
+// /api/v1 is reserved for the operator's own app.
+app.route("/api/webhook", stripeWebhookRoutes);
+app.route("/api/webhooks", stripeWebhookRoutes);
+app.route("/api/checkout", checkoutRoutes);
+app.route("/api/plans", planRoutes);
+app.route("/api/portal", portalRoutes);
+app.route("/api/admin", adminRoutes);
+app.route("/api/health", healthRoutes);
+// Development tools under /dev and /api/dev; a 404 unless dev tools are on.
 app.route("/", devRoutes);
 
 app.notFound((c) => jsonError(c, 404, "not_found", "No such route."));

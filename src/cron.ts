@@ -1,7 +1,7 @@
 // Scheduled handler: one cron, the reconciler. An unknown cron expression is a
 // deploy mistake and throws so it shows in the logs.
 import { deps } from "./deps";
-import { reconcile } from "./onboarding/reconcile";
+import { reconcile } from "./operations/reconcile";
 
 export const RECONCILE_CRON = "* * * * *";
 

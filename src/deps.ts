@@ -4,16 +4,16 @@
 import { type Config, getConfig } from "./config";
 import { type Db, database } from "./db/database";
 import { createMailer, type Mailer } from "./mail/mailer";
-import type { ProvisioningQueue } from "./onboarding/queue-message";
 import type { StripeApi } from "./stripe/api";
 import { stripeFor } from "./stripe/client";
+import type { WorkQueue } from "./work/messages";
 
 export type Clock = () => number;
 
 export interface Deps {
 	config: Config;
 	db: Db;
-	queue: ProvisioningQueue;
+	queue: WorkQueue;
 	/** null when no usable Stripe key is configured. */
 	stripe: StripeApi | null;
 	mailer: Mailer;
@@ -32,7 +32,7 @@ export function deps(env: Env, clock: Clock = Date.now): Deps {
 		d = {
 			config,
 			db,
-			queue: env.PROVISIONING_QUEUE,
+			queue: env.WORK_QUEUE,
 			stripe: stripeFor(config),
 			mailer: createMailer(config, db),
 			clock: Date.now,

@@ -3,6 +3,8 @@
 // webhook ledger. Tests in this file share one database and run in order.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { AttentionView, LedgerEventView, SummaryView } from "../src/operations/console";
+import type { CustomerSearchResult } from "../src/operations/customers";
 import { JOB_STATES, type JobState, PROVISIONING_STATE } from "../src/rules/job-states";
 import {
 	adminApi,
@@ -27,14 +29,12 @@ async function getJson<T = Record<string, unknown>>(path: string): Promise<T> {
 	return (await response.json()) as T;
 }
 
-type SearchResult = { crn: string; email: string; plan_code: string; access: string; provisioning_state: string };
-
 const search = (q: unknown) => adminApi("/api/admin/search", { method: "POST", json: { q } });
 
 async function searchResults(q: string) {
 	const response = await search(q);
 	expect(response.status).toBe(200);
-	return ((await response.json()) as { results: SearchResult[] }).results;
+	return ((await response.json()) as { results: CustomerSearchResult[] }).results;
 }
 
 /** A customer whose client and job carry exactly these times (epoch ms); null leaves a time unset. */
@@ -62,38 +62,7 @@ async function customerAt(opts: {
 	return { client, jobId };
 }
 
-type Bucket = { from: number; queued: number; running: number; completed: number; failed: number };
-type Summary = {
-	states: string[];
-	from: number;
-	to: number;
-	checkouts_started: number;
-	paid: number;
-	provisioned: number;
-	failed: number;
-	hourly: Bucket[];
-	payment_to_completed_ms: { count: number; p50: number | null; p95: number | null };
-};
-type AttentionJob = {
-	reason: string;
-	job_id: string;
-	crn: string;
-	email_domain: string;
-	state: string;
-	last_error: string | null;
-	age_ms: number;
-	idle_ms: number;
-};
-type LedgerRow = {
-	id: string;
-	type: string;
-	received_at: number;
-	crn: string | null;
-	outcome: string;
-	deliveries: number;
-	duplicate: boolean;
-	replayable: boolean;
-};
+type AttentionJob = AttentionView["jobs"][number];
 
 const empty = { queued: 0, running: 0, completed: 0, failed: 0 };
 const seeded: { failedJob?: string; failedClient?: { clientId: string; crn: string; email: string } } = {};
@@ -101,7 +70,7 @@ const seeded: { failedJob?: string; failedClient?: { clientId: string; crn: stri
 describe("onboarding summary", () => {
 	it("reports zeros, 24 empty hours and no percentiles on an empty database", async () => {
 		const before = Date.now();
-		const s = await getJson<Summary>("/api/admin/summary");
+		const s = await getJson<SummaryView>("/api/admin/summary");
 		expect(s).toMatchObject({
 			checkouts_started: 0,
 			paid: 0,
@@ -162,7 +131,7 @@ describe("onboarding summary", () => {
 		await createClient();
 		await createClient();
 
-		const s = await getJson<Summary>("/api/admin/summary");
+		const s = await getJson<SummaryView>("/api/admin/summary");
 		expect(s).toMatchObject({
 			checkouts_started: 10 + 3 + 2,
 			paid: 10 + 3,
@@ -187,7 +156,7 @@ describe("onboarding summary", () => {
 			paidAt: now - HOUR,
 			completedAt: now - HOUR + 60_000,
 		});
-		const s = await getJson<Summary>("/api/admin/summary");
+		const s = await getJson<SummaryView>("/api/admin/summary");
 		// Eleven values 1…10 s and 60 s: rank ceil(5.5) = 6 → 6 s; rank ceil(10.45) = 11 → 60 s.
 		expect(s.payment_to_completed_ms).toEqual({ count: 11, p50: 6_000, p95: 60_000 });
 	});
@@ -316,7 +285,7 @@ describe("webhook deliveries", () => {
 			),
 		);
 
-		const { events } = await getJson<{ events: LedgerRow[] }>("/api/admin/events?limit=4");
+		const { events } = await getJson<{ events: LedgerEventView[] }>("/api/admin/events?limit=4");
 		expect(events.map((e) => e.id)).toEqual(order);
 		const [fresh, unknown, ignored, duplicate] = events;
 		expect(fresh).toMatchObject({ outcome: "applied", deliveries: 1, duplicate: false, crn: applied.client.crn });
@@ -339,7 +308,7 @@ describe("webhook deliveries", () => {
 		)
 			.bind(`sync_${client.sessionId}_paid`, "checkout.session.sync", client.clientId, Date.now() + 60_000)
 			.run();
-		const { events } = await getJson<{ events: LedgerRow[] }>("/api/admin/events?limit=1");
+		const { events } = await getJson<{ events: LedgerEventView[] }>("/api/admin/events?limit=1");
 		expect(events[0]).toMatchObject({ id: `sync_${client.sessionId}_paid`, outcome: "applied", replayable: false });
 	});
 
@@ -350,8 +319,10 @@ describe("webhook deliveries", () => {
 			).bind(uniqueId("evt_bulk"), Date.now() - HOUR - i),
 		);
 		await env.DB.batch(statements);
-		expect((await getJson<{ events: LedgerRow[] }>("/api/admin/events")).events).toHaveLength(50);
-		expect((await getJson<{ events: LedgerRow[] }>("/api/admin/events?limit=200")).events.length).toBeGreaterThan(60);
+		expect((await getJson<{ events: LedgerEventView[] }>("/api/admin/events")).events).toHaveLength(50);
+		expect((await getJson<{ events: LedgerEventView[] }>("/api/admin/events?limit=200")).events.length).toBeGreaterThan(
+			60,
+		);
 		for (const limit of ["0", "201", "abc", "1.5", "-1", ""]) {
 			const response = await adminApi(`/api/admin/events?limit=${limit}`);
 			expect(response.status).toBe(400);

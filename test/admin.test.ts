@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { JobListView } from "../src/operations/console";
+import type { CustomerView } from "../src/operations/customers";
 import { HANDLED_EVENT_TYPES } from "../src/stripe/events";
 import {
 	ADMIN_TOKEN,
@@ -188,7 +190,7 @@ describe("health", () => {
 	});
 
 	it("fails the queue check when the queue is not bound", async () => {
-		const result = await doctor({ ...env, PROVISIONING_QUEUE: undefined } as unknown as Env);
+		const result = await doctor({ ...env, WORK_QUEUE: undefined } as unknown as Env);
 		expect(check(result, "queue")).toMatchObject({ ok: false });
 	});
 
@@ -242,11 +244,16 @@ describe("ops routes", () => {
 		const response = await adminApi(`/api/admin/clients/${client.crn}`);
 		expect(response.status).toBe(200);
 		const text = await response.text();
-		const body = JSON.parse(text);
+		const body = JSON.parse(text) as CustomerView;
 		expect(body.client).toMatchObject({ crn: client.crn, email: client.email, payment_status: "paid" });
 		expect(body.status).toMatchObject({ payment_state: "paid", provisioning_state: "completed" });
 		expect(body.job).toMatchObject({ state: "WELCOME_EMAIL_SENT", source: "webhook" });
-		expect(body.events.map((e: { id: string }) => e.id)).toContain(event.id);
+		expect(body.job?.last_error).toBeNull();
+		expect(body.login).toMatchObject({ email: client.email, password_set_at: null });
+		expect(body.plans.map((p) => p.crn)).toEqual([client.crn]);
+		expect(body.events.map((e) => e.id)).toContain(event.id);
+		expect(body.events[0]).toHaveProperty("received_at");
+		expect(text).not.toMatch(/"[a-z]+[A-Z][A-Za-z]*":/);
 		expect(body.emails).toHaveLength(1);
 		expect(text).not.toContain("token_hash");
 		expect(text).not.toContain("onboarding_token_hash");
@@ -255,10 +262,8 @@ describe("ops routes", () => {
 
 	it("lists jobs by state and rejects an unknown state", async () => {
 		const { client } = await paidClient();
-		const completed = (await (await adminApi("/api/admin/jobs?status=completed")).json()) as {
-			jobs: Array<{ clientId: string }>;
-		};
-		expect(completed.jobs.some((j) => j.clientId === client.clientId)).toBe(true);
+		const completed = (await (await adminApi("/api/admin/jobs?status=completed")).json()) as JobListView;
+		expect(completed.jobs.some((j) => j.client_id === client.clientId)).toBe(true);
 		expect((await adminApi("/api/admin/jobs?status=bogus")).status).toBe(400);
 	});
 

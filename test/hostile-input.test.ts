@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { clientAddressKey } from "../src/rate-limit";
 import { MAX_JSON_BODY_BYTES } from "../src/request-guards";
-import { MAX_WEBHOOK_BYTES } from "../src/routes/stripe-webhook";
+import { MAX_WEBHOOK_BYTES } from "../src/rules/stripe-endpoint";
 import { MAX_HEADER_BYTES, MAX_SIGNATURES, signStripePayload, verifyStripeSignature } from "../src/stripe/signature";
 import {
 	ADMIN_TOKEN,

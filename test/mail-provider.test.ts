@@ -7,7 +7,7 @@ import { database } from "../src/db/database";
 import type { Mailer, MailMessage } from "../src/mail/mailer";
 import { MailDeferred, sendPaced } from "../src/mail/paced-send";
 import { createResendMailer } from "../src/mail/resend";
-import { provisionMessage } from "../src/onboarding/queue-message";
+import { linkMessage, provisionMessage } from "../src/work/messages";
 import {
 	captureLogs,
 	createClient,
@@ -15,6 +15,7 @@ import {
 	insertJob,
 	jobOf,
 	login,
+	paidClient,
 	runQueueBatch,
 	setPassword,
 	standInControl,
@@ -48,7 +49,7 @@ describe("a slow or unkind mail provider", () => {
 	it("completes the job when the provider accepted the email but answered after the timeout, and that email's link works", async () => {
 		const { client, custom, key, message } = await waitingJobWithProvider({ MAIL_TIMEOUT_MS: "200" });
 		await standInControl("mail", { key, delayMs: 800 });
-		const first = await runQueueBatch("provisioning", [message], 1, custom);
+		const first = await runQueueBatch("onboarding-work", [message], 1, custom);
 		expect(first.retryMessages).toHaveLength(1);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "PROVISIONING_STARTED" });
 		await new Promise((r) => setTimeout(r, 900)); // the provider finishes and would deliver that email
@@ -56,7 +57,7 @@ describe("a slow or unkind mail provider", () => {
 		// The retry mints a new link, so its body differs: the provider refuses the key (409), which means sent.
 		await standInControl("mail", { key, delayMs: 0 });
 		const logs = captureLogs();
-		const second = await runQueueBatch("provisioning", [message], 2, custom);
+		const second = await runQueueBatch("onboarding-work", [message], 2, custom);
 		logs.restore();
 		expect(second.explicitAcks).toHaveLength(1);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "WELCOME_EMAIL_SENT", last_error: null });
@@ -71,14 +72,14 @@ describe("a slow or unkind mail provider", () => {
 	it("retries, never fails, a send made while the first is still in flight at the provider", async () => {
 		const { client, custom, key, message } = await waitingJobWithProvider({ MAIL_TIMEOUT_MS: "200" });
 		await standInControl("mail", { key, delayMs: 1_000 });
-		await runQueueBatch("provisioning", [message], 1, custom);
-		const inFlight = await runQueueBatch("provisioning", [message], 2, custom);
+		await runQueueBatch("onboarding-work", [message], 1, custom);
+		const inFlight = await runQueueBatch("onboarding-work", [message], 2, custom);
 		expect(inFlight.retryMessages).toHaveLength(1);
 		expect((await jobOf(client.clientId))?.last_error).toBe(
 			"mail provider answered 409 (concurrent_idempotent_requests)",
 		);
 		await new Promise((r) => setTimeout(r, 1_100));
-		await runQueueBatch("provisioning", [message], 3, custom);
+		await runQueueBatch("onboarding-work", [message], 3, custom);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "WELCOME_EMAIL_SENT" });
 		expect(await emailsOf(key)).toHaveLength(1);
 	});
@@ -106,7 +107,7 @@ describe("a slow or unkind mail provider", () => {
 	it("fails the job at once, without retries, when the provider refuses the request itself (422)", async () => {
 		const { client, custom, key, message } = await waitingJobWithProvider();
 		await standInControl("mail", { key, fail: { status: 422, name: "validation_error", times: 1 } });
-		const result = await runQueueBatch("provisioning", [message], 1, custom);
+		const result = await runQueueBatch("onboarding-work", [message], 1, custom);
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(result.retryMessages).toHaveLength(0);
 		expect(await jobOf(client.clientId)).toMatchObject({
@@ -120,8 +121,8 @@ describe("a slow or unkind mail provider", () => {
 		await standInControl("mail", { key, delayMs: 300 });
 		const logs = captureLogs();
 		const results = await Promise.all([
-			runQueueBatch("provisioning", [message], 1, custom),
-			runQueueBatch("provisioning", [message], 1, custom),
+			runQueueBatch("onboarding-work", [message], 1, custom),
+			runQueueBatch("onboarding-work", [message], 1, custom),
 		]);
 		logs.restore();
 		expect(results.flatMap((r) => r.explicitAcks)).toHaveLength(2);
@@ -137,7 +138,7 @@ describe("the provider's rate limit", () => {
 		const { client, custom, key, message } = await waitingJobWithProvider();
 		await standInControl("mail", { key, perSecond: 0 });
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning", [message], 5, custom);
+		const result = await runQueueBatch("onboarding-work", [message], 5, custom);
 		logs.restore();
 		// Acknowledged and sent again with a delay: the next delivery starts at attempt 1.
 		expect(result.explicitAcks).toHaveLength(1);
@@ -152,6 +153,32 @@ describe("the provider's rate limit", () => {
 		expect(logs.events("PROVISIONING_RETRY")).toHaveLength(0);
 		// The re-sent message comes back through the real queue after its delay and the job completes.
 		await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT", 10_000);
+	});
+
+	it("defers and retries a link email under the link's own log names, touching no job", async () => {
+		const { client } = await paidClient();
+		const key = `re_${uniqueId("")}`;
+		const custom = envWith({ MAIL_TRANSPORT: "resend", MAIL_API_KEY: key, MAIL_RATE_PER_SECOND: "1000" });
+		const message = linkMessage("reset", client.email);
+		await standInControl("mail", { key, perSecond: 0 });
+		const logs = captureLogs();
+		const deferred = await runQueueBatch("onboarding-work", [message], 1, custom);
+		await standInControl("mail", { key, perSecond: 1000, fail: { status: 500, name: "application_error", times: 1 } });
+		const retried = await runQueueBatch("onboarding-work", [message], 1, custom);
+		logs.restore();
+		expect(deferred.explicitAcks).toHaveLength(1);
+		expect(retried.retryMessages).toHaveLength(1);
+		const domain = client.email.split("@")[1];
+		expect(logs.events("LINK_DEFERRED")[0]).toMatchObject({
+			purpose: "reset",
+			email_domain: domain,
+			reason: "rate_limited",
+		});
+		expect(logs.events("LINK_RETRY")[0]).toMatchObject({ purpose: "reset", email_domain: domain, attempt: 1 });
+		expect(logs.lines.join("\n")).not.toContain(client.email);
+		expect(logs.events("PROVISIONING_DEFERRED")).toHaveLength(0);
+		expect(logs.events("PROVISIONING_RETRY")).toHaveLength(0);
+		expect(await jobOf(client.clientId)).toMatchObject({ state: "WELCOME_EMAIL_SENT", last_error: null });
 	});
 
 	it("spaces sends at the configured rate, waits for a near slot and defers a far one", async () => {

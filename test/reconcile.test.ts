@@ -1,12 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-	GIVE_UP_AFTER_MS,
-	planRequeue,
-	RETRYING_STUCK_AFTER_MS,
-	STUCK_AFTER_MS,
-	type StuckJob,
-} from "../src/onboarding/reconcile";
+import { planRequeue, type StuckJob } from "../src/operations/requeue";
+import { GIVE_UP_AFTER_MS, RETRYING_STUCK_AFTER_MS, STUCK_AFTER_MS } from "../src/rules/job-states";
 import {
 	captureLogs,
 	checkoutSessionObject,
@@ -143,7 +138,7 @@ describe("cron reconciler", () => {
 				throw new Error("Queue send failed: injected outage");
 			},
 		};
-		const custom = { ...envWith({ STRIPE_SECRET_KEY: key }), PROVISIONING_QUEUE: brokenQueue } as unknown as Env;
+		const custom = { ...envWith({ STRIPE_SECRET_KEY: key }), WORK_QUEUE: brokenQueue } as unknown as Env;
 		// Twenty minutes into an outage, already re-enqueued ten times.
 		const { client, id } = await stuckJob("PAYMENT_CONFIRMED", STUCK_AFTER_MS + 1_000, 10);
 		await env.DB.prepare("update jobs set queued_at = ? where id = ?")

@@ -302,7 +302,7 @@ async function watchProvisioning(crn) {
 	await Promise.all([loadAttention(), loadSummary(), refreshCustomer(crn)]);
 	if (state === "completed") announce(`${crn}: provisioning completed; the welcome email is sent.`, "good");
 	else if (state === "failed")
-		announce(`${crn}: provisioning failed again: ${job?.lastError ?? "no error recorded"}`, "bad");
+		announce(`${crn}: provisioning failed again: ${job?.last_error ?? "no error recorded"}`, "bad");
 	else announce(`${crn} is still ${state}; it shows under Needs attention if it fails.`);
 }
 
@@ -379,7 +379,7 @@ async function refreshCustomer(crn) {
 const ACCESS_TONE = { active: "good", past_due: "warn", ended: "bad" };
 const PROVISIONING_TONE = { completed: "good", failed: "bad", queued: "warn", running: "warn" };
 
-function renderCustomer({ client, status, job, user, events, links, emails }) {
+function renderCustomer({ client, status, job, login, events, links, emails }) {
 	const text = (id, value) => {
 		$(id).textContent = value;
 	};
@@ -392,12 +392,13 @@ function renderCustomer({ client, status, job, user, events, links, emails }) {
 	setBadge($("customer-access"), `access ${client.access}`, ACCESS_TONE[client.access]);
 	setBadge($("customer-provisioning"), status.provisioning_state, PROVISIONING_TONE[status.provisioning_state]);
 	text("customer-job", job ? `${job.state}, ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}` : "");
-	text("customer-error", job?.lastError ?? "");
-	$("customer-error-row").hidden = !job?.lastError;
-	const login = user && (user.password_set_at ? `password set ${when(user.password_set_at)}` : "no password yet");
-	text("customer-login", login || "none yet");
+	text("customer-error", job?.last_error ?? "");
+	$("customer-error-row").hidden = !job?.last_error;
+	const loginState =
+		login && (login.password_set_at ? `password set ${when(login.password_set_at)}` : "no password yet");
+	text("customer-login", loginState || "none yet");
 	text("customer-created", when(client.created_at));
-	fillList($("customer-events"), events, (e) => `${when(e.receivedAt)} · ${e.type} · ${e.id}`);
+	fillList($("customer-events"), events, (e) => `${when(e.received_at)} · ${e.type} · ${e.id}`);
 	shownLinks = links.length;
 	fillList($("customer-links"), links, (l) =>
 		[

@@ -1,7 +1,7 @@
 // Portal logins (one per email), their single-use set-password links and their
 // sessions. Only hashes of link tokens and session ids are stored.
 import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
-import type { LinkPurpose } from "../rules/set-password-links";
+import type { LinkPurpose } from "../rules/links";
 import type { Db } from "./database";
 import { clients, passwordTokens, sessions, users } from "./schema";
 

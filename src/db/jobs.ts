@@ -4,7 +4,7 @@
 import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { CLAIMABLE_JOB_STATES, JOB } from "../rules/job-states";
 import type { Db } from "./database";
-import { jobs } from "./schema";
+import { clients, jobs } from "./schema";
 
 export function findJobByClient(db: Db, clientId: string) {
 	return db.select().from(jobs).where(eq(jobs.clientId, clientId)).get();
@@ -129,4 +129,16 @@ export async function markRequeued(db: Db, jobIds: string[], now: number) {
 		.update(jobs)
 		.set({ requeues: sql`${jobs.requeues} + 1`, updatedAt: now })
 		.where(inArray(jobs.id, jobIds));
+}
+
+/** Of these Checkout Session ids, the ones whose client already has a job. */
+export async function sessionsWithJobs(db: Db, sessionIds: string[]): Promise<Set<string>> {
+	if (sessionIds.length === 0) return new Set();
+	const rows = await db
+		.select({ sessionId: clients.checkoutSessionId })
+		.from(clients)
+		.innerJoin(jobs, eq(jobs.clientId, clients.id))
+		.where(inArray(clients.checkoutSessionId, sessionIds))
+		.all();
+	return new Set(rows.map((r) => r.sessionId).filter((id): id is string => id !== null));
 }

@@ -4,7 +4,7 @@
 // (Stripe's `created`, epoch seconds, used only for ordering).
 import { type AnySQLiteColumn, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { JOB_STATES } from "../rules/job-states";
-import { LINK_PURPOSES } from "../rules/set-password-links";
+import { LINK_PURPOSES } from "../rules/links";
 
 export const clients = sqliteTable(
 	"clients",

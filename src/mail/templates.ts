@@ -1,7 +1,7 @@
 // The emails this service sends: the welcome email with its set-password link,
 // "your new plan is active" for a login that already has a password, and the
 // link emails a customer or support asks for. Plain text and matching HTML.
-import type { LinkPurpose } from "../rules/set-password-links";
+import type { LinkPurpose } from "../rules/links";
 import type { MailMessage } from "./mailer";
 
 function escapeHtml(s: string): string {

@@ -12,8 +12,8 @@ import {
 } from "../db/accounts";
 import type { Db } from "../db/database";
 import { normalizeEmail } from "../rules/email-address";
+import type { LinkPurpose } from "../rules/links";
 import { passwordProblem } from "../rules/password-policy";
-import type { LinkPurpose } from "../rules/set-password-links";
 
 /**
  * Cloudflare's runtime refuses PBKDF2 above 100 000 iterations (workerd#1346;

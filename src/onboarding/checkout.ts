@@ -5,14 +5,8 @@ import type { Config, Plan } from "../config";
 import { newCrn, randomToken, sha256Hex } from "../crypto";
 import { insertClient, setCheckoutSession } from "../db/clients";
 import type { Db } from "../db/database";
+import { DEPLOYMENT_TAG } from "../rules/stripe-endpoint";
 import type { StripeApi } from "../stripe/api";
-
-/**
- * Metadata key tagging every session with the deployment (its APP_URL) that
- * created it: the reconciler only provisions its own when staging and
- * production share one Stripe account.
- */
-export const DEPLOYMENT_TAG = "onboarding_origin";
 
 export interface CheckoutInput {
 	email: string;

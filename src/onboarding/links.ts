@@ -1,23 +1,23 @@
 // Set-password links on request: "forgot password", "send the email again" from
-// the onboarding page, and support's link. The request only enqueues; the queue
-// consumer makes the link and sends it, so a request for an unknown email does
-// exactly the work a known one does and the answer reveals nothing.
+// the onboarding page, and support's link (src/operations/support-link.ts). The
+// request only enqueues; the work queue makes the link and sends it, so a
+// request for an unknown email does exactly the work a known one does and the
+// answer reveals nothing.
 import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
 import { claimLinkRequest, findLoginByEmail, findUserOfClient, insertPasswordToken } from "../db/accounts";
-import { findClientByCrn } from "../db/clients";
 import type { Db } from "../db/database";
 import { statusRowByTokenHash } from "../db/status-read";
 import { log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { sendPaced } from "../mail/paced-send";
 import { linkEmail } from "../mail/templates";
-import { LINK_TTL_MS, SETUP_LINK_INTERVAL_MS } from "../rules/set-password-links";
-import { type LinkMessage, linkMessage, type ProvisioningQueue } from "./queue-message";
+import { LINK_TTL_MS, SETUP_LINK_INTERVAL_MS } from "../rules/links";
+import { type LinkMessage, linkMessage, type WorkQueue } from "../work/messages";
 
 export interface LinkRequestDeps {
 	db: Db;
-	queue: ProvisioningQueue;
+	queue: WorkQueue;
 	now: number;
 }
 
@@ -42,19 +42,6 @@ export async function requestSetupLink(deps: LinkRequestDeps, onboardingToken: s
 	}
 	await deps.queue.send(linkMessage("setup", user.email), { contentType: "json" });
 	return { ok: true };
-}
-
-/** Support's link, by CRN. Also after a password was set: the link then resets it. */
-export async function requestSupportLink(
-	deps: LinkRequestDeps,
-	crn: string,
-): Promise<{ ok: true; passwordSet: boolean } | { ok: false; reason: "not_found" | "not_ready" }> {
-	const client = await findClientByCrn(deps.db, crn);
-	if (!client) return { ok: false, reason: "not_found" };
-	const user = await findUserOfClient(deps.db, client.id);
-	if (!user) return { ok: false, reason: "not_ready" };
-	await deps.queue.send(linkMessage("support", user.email), { contentType: "json" });
-	return { ok: true, passwordSet: user.passwordSetAt !== null };
 }
 
 export interface LinkSendDeps {

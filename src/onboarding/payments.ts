@@ -1,34 +1,68 @@
-// Applies a confirmed (or changed) payment: ledger, client state and job in one
-// D1 batch, then one queue message. The webhook, the status route's Stripe
-// sync and the reconciler all run this same idempotent path.
+// Applies what Stripe says: ledger, client state and job in one D1 batch, then
+// one queue message. The webhook, an operator's replay, the status route's
+// Stripe sync and the reconciler all run this same idempotent path.
+import type Stripe from "stripe";
 import { findClientIdForChange } from "../db/clients";
 import type { Db } from "../db/database";
 import { applyPaymentBatch, forgetLedgerEntry, type LedgerEntry, recordLedgerOnly } from "../db/payment-batch";
 import { errorMessage, log } from "../log";
 import { JOB } from "../rules/job-states";
 import type { PaymentChange } from "../stripe/events";
-import { type ProvisioningQueue, provisionMessage } from "./queue-message";
+import { provisionMessage, type WorkQueue } from "../work/messages";
+
+export type { LedgerEntry } from "../db/payment-batch";
 
 export interface PaymentDeps {
 	db: Db;
-	queue: ProvisioningQueue;
+	queue: WorkQueue;
 	now: number;
 }
+
+export type PaymentSource = "webhook" | "sync" | "reconcile";
 
 export type PaymentOutcome =
 	| { status: "applied"; clientId: string; jobId?: string; enqueued: boolean }
 	| { status: "duplicate"; clientId?: string }
 	| { status: "unknown_client"; clientId?: string };
 
+export type EventOutcome = PaymentOutcome | { status: "ignored"; duplicate: boolean };
+
 export class EnqueueError extends Error {
 	override name = "EnqueueError";
+}
+
+/** The ledger row for an event; `id` differs from the event's own for an operator's replay. */
+export function ledgerEntryFor(event: Stripe.Event, id: string = event.id): LedgerEntry {
+	return {
+		eventId: id,
+		type: event.type,
+		livemode: event.livemode,
+		eventCreated: event.created,
+		nonce: crypto.randomUUID(),
+	};
+}
+
+/**
+ * One Stripe event, webhook or replayed: its change applied, or, for an event
+ * we do not act on (`change` null), only recorded in the ledger.
+ */
+export async function applyStripeEvent(
+	deps: PaymentDeps,
+	ledger: LedgerEntry,
+	change: PaymentChange | null,
+): Promise<EventOutcome> {
+	if (!change) {
+		const fresh = await recordLedgerOnly(deps.db, ledger, null, deps.now);
+		return { status: "ignored", duplicate: !fresh };
+	}
+	return applyPaymentChange(deps, ledger, change, "webhook");
 }
 
 export async function applyPaymentChange(
 	deps: PaymentDeps,
 	ledger: LedgerEntry,
 	change: PaymentChange,
-	source: "webhook" | "sync" | "reconcile",
+	source: PaymentSource,
 ): Promise<PaymentOutcome> {
 	const { db, now } = deps;
 	const clientId = change.clientId ?? (await findClientIdForChange(db, change));

@@ -12,8 +12,8 @@ import { log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { sendPaced } from "../mail/paced-send";
 import { planActiveEmail, welcomeEmail } from "../mail/templates";
-import { LINK_TTL_MS } from "../rules/set-password-links";
-import type { ProvisionMessage } from "./queue-message";
+import { LINK_TTL_MS } from "../rules/links";
+import type { ProvisionMessage } from "../work/messages";
 
 /** Longer than one attempt can take (a 10 s mail timeout, a 2 s paced wait, a few D1 calls). */
 export const JOB_LEASE_MS = 60_000;

@@ -7,7 +7,7 @@ import type { Db } from "../db/database";
 import { type StatusRow, statusRowByTokenHash } from "../db/status-read";
 import { errorMessage, log } from "../log";
 import type { StripeApi } from "../stripe/api";
-import type { ProvisioningQueue } from "./queue-message";
+import type { WorkQueue } from "../work/messages";
 import { deriveSetupStatus, isSettled, type SetupStatus } from "./setup-status";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";
 
@@ -18,7 +18,7 @@ export const SYNC_INTERVAL_MS = 5_000;
 
 export interface StatusQueryDeps {
 	db: Db;
-	queue: ProvisioningQueue;
+	queue: WorkQueue;
 	stripe: StripeApi | null;
 	now: number;
 }

@@ -4,12 +4,12 @@
 import type Stripe from "stripe";
 import type { Db } from "../db/database";
 import { changeFromCheckoutSession } from "../stripe/events";
+import type { WorkQueue } from "../work/messages";
 import { applyPaymentChange, type PaymentOutcome } from "./payments";
-import type { ProvisioningQueue } from "./queue-message";
 
 export interface SyncDeps {
 	db: Db;
-	queue: ProvisioningQueue;
+	queue: WorkQueue;
 	now: number;
 }
 

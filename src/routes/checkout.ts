@@ -1,5 +1,6 @@
-// POST /api/checkout and GET /api/plans. Validation is hand-written: three
-// fields do not justify zod's weight in a bundle every webhook cold-starts.
+// POST /api/checkout (mounted at /api/checkout) and GET /api/plans (at
+// /api/plans). Validation is hand-written: three fields do not justify zod's
+// weight in a bundle every webhook cold-starts.
 import { Hono } from "hono";
 import type { Config, Plan } from "../config";
 import { deps } from "../deps";
@@ -11,8 +12,9 @@ import { normalizeEmail, parseEmail } from "../rules/email-address";
 import { StripeApiError } from "../stripe/api";
 
 export const checkoutRoutes = new Hono<AppEnv>();
+export const planRoutes = new Hono<AppEnv>();
 
-checkoutRoutes.get("/plans", (c) => {
+planRoutes.get("/", (c) => {
 	const { config } = deps(c.env);
 	const plans = [...config.plans.values()].map((p) => ({ code: p.code, name: p.name, price: p.priceDisplay }));
 	c.header("Cache-Control", "public, max-age=60");
@@ -55,7 +57,7 @@ function checkoutBlocker(config: Config, hasStripe: boolean): { check: string; h
 	return null;
 }
 
-checkoutRoutes.post("/checkout", rateLimit("CHECKOUT_LIMITER"), async (c) => {
+checkoutRoutes.post("/", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 	const d = deps(c.env);
 	const body = await readJsonObject(c);
 	if (!body) return jsonError(c, 400, "invalid_json", "Send a JSON object with email, name and plan_code.");

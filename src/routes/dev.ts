@@ -11,7 +11,7 @@ import { deps } from "../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
 import { STRIPE_API_VERSION } from "../stripe/api-version";
 import { signStripePayload } from "../stripe/signature";
-import { webhookRoutes } from "./stripe-webhook";
+import { stripeWebhookRoutes } from "./stripe-webhook";
 
 export const devRoutes = new Hono<AppEnv>();
 
@@ -113,8 +113,8 @@ devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
 		const payload = JSON.stringify(signedEvent, null, 2);
 		const signature = await signStripePayload(payload, config.webhookSecrets[0] ?? "", now);
 		// Through the real webhook route: signature, ledger, batch, enqueue.
-		const response = await webhookRoutes.fetch(
-			new Request(new URL("/webhook/stripe", c.req.url), {
+		const response = await stripeWebhookRoutes.fetch(
+			new Request(new URL("/stripe", c.req.url), {
 				method: "POST",
 				headers: { "content-type": "application/json", "stripe-signature": signature },
 				body: payload,

@@ -1,19 +1,18 @@
-// POST /api/webhook/stripe (alias /api/webhooks/stripe): raw body under 1 MiB,
-// signature, livemode, then one payment batch and one enqueue. Provisioning
-// never runs here: Checkout waits for this response before redirecting.
+// POST /api/webhook/stripe (mounted at /api/webhook and its alias
+// /api/webhooks, see rules/stripe-endpoint.ts): raw body under 1 MiB, signature,
+// livemode, then one payment batch and one enqueue. Provisioning never runs
+// here: Checkout waits for this response before redirecting.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { recordLedgerOnly } from "../db/payment-batch";
 import { deps } from "../deps";
-import { type AppContext, type AppEnv, jsonError } from "../http";
+import { type AppEnv, jsonError } from "../http";
 import { errorMessage, log } from "../log";
-import { applyPaymentChange } from "../onboarding/payments";
+import { applyStripeEvent, ledgerEntryFor } from "../onboarding/payments";
+import { MAX_WEBHOOK_BYTES } from "../rules/stripe-endpoint";
 import { changeFromEvent, parseEvent } from "../stripe/events";
 import { verifyStripeSignature } from "../stripe/signature";
 
-export const MAX_WEBHOOK_BYTES = 1024 * 1024;
-
-export const webhookRoutes = new Hono<AppEnv>();
+export const stripeWebhookRoutes = new Hono<AppEnv>();
 
 const limit = bodyLimit({
 	maxSize: MAX_WEBHOOK_BYTES,
@@ -23,12 +22,7 @@ const limit = bodyLimit({
 	},
 });
 
-/** Where Stripe posts, under /api: the documented path and its plural alias. */
-export const WEBHOOK_PATHS = ["/api/webhook/stripe", "/api/webhooks/stripe"];
-
-for (const path of WEBHOOK_PATHS) webhookRoutes.post(path.replace(/^\/api/, ""), limit, (c) => handleStripeWebhook(c));
-
-async function handleStripeWebhook(c: AppContext) {
+stripeWebhookRoutes.post("/stripe", limit, async (c) => {
 	const d = deps(c.env);
 	const { config, db } = d;
 	if (config.webhookSecrets.length === 0) {
@@ -89,20 +83,12 @@ async function handleStripeWebhook(c: AppContext) {
 		matched_slot: signature.slot,
 	});
 
-	const ledger = {
-		eventId: event.id,
-		type: event.type,
-		livemode: event.livemode,
-		eventCreated: event.created,
-		nonce: crypto.randomUUID(),
-	};
 	try {
-		if (!change) {
-			const fresh = await recordLedgerOnly(db, ledger, null, now);
-			log("WEBHOOK_IGNORED", { event_id: event.id, event_type: event.type, duplicate: !fresh });
+		const outcome = await applyStripeEvent({ db, queue: d.queue, now }, ledgerEntryFor(event), change);
+		if (outcome.status === "ignored") {
+			log("WEBHOOK_IGNORED", { event_id: event.id, event_type: event.type, duplicate: outcome.duplicate });
 			return c.json({ received: true, ignored: true });
 		}
-		const outcome = await applyPaymentChange({ db, queue: d.queue, now }, ledger, change, "webhook");
 		log("WEBHOOK_PROCESSED_OK", {
 			event_id: event.id,
 			event_type: event.type,
@@ -114,4 +100,4 @@ async function handleStripeWebhook(c: AppContext) {
 		log("WEBHOOK_PROCESSING_FAILED", { event_id: event.id, event_type: event.type, error: errorMessage(error) });
 		return jsonError(c, 500, "processing_failed", "The event could not be processed; Stripe will retry it");
 	}
-}
+});

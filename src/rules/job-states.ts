@@ -38,3 +38,17 @@ export function provisioningState(jobState: JobState | null): ProvisioningState 
 export function jobStateFor(name: string): JobState | undefined {
 	return JOB_STATES.find((state) => state === name || PROVISIONING_STATE[state] === name);
 }
+
+/** A waiting job untouched this long lost its message or its consumer. */
+export const STUCK_AFTER_MS = 2 * 60_000;
+/**
+ * A job whose last attempt failed is being retried by the queue (backoff up to
+ * 405 s, then the dead-letter queue): only past the whole retry window is it lost.
+ */
+export const RETRYING_STUCK_AFTER_MS = 15 * 60_000;
+/**
+ * Give up on a job (FAILED, for an operator) only when its run is this old,
+ * counted from creation or the last operator retry, however often it was
+ * re-enqueued: a queue outage of minutes must not fail paying customers.
+ */
+export const GIVE_UP_AFTER_MS = 2 * 3_600_000;

@@ -48,7 +48,8 @@ export interface StripeApi {
 	createBillingPortalSession(params: Stripe.BillingPortal.SessionCreateParams): Promise<Stripe.BillingPortal.Session>;
 	listWebhookEndpoints(): Promise<Stripe.ApiList<Stripe.WebhookEndpoint>>;
 	retrievePrice(id: string): Promise<Stripe.Price>;
-	retrieveEvent(id: string): Promise<Stripe.Event>;
+	/** Untrusted until `asEvent` checks it. */
+	retrieveEvent(id: string): Promise<unknown>;
 }
 
 /** How `call` retries; the defaults follow stripe-node's backoff (0.5 s doubling, capped, with jitter). */

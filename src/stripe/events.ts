@@ -38,18 +38,22 @@ export interface PaymentChange {
 	confirmsPayment: boolean;
 }
 
-/**
- * Checks the envelope of a verified webhook body. The fields checked are the
- * ones we read before narrowing; past them the body is Stripe's signed JSON,
- * trusted to match the SDK's `Stripe.Event` for its `type`.
- */
+/** A verified webhook body as an event, or null when it is not one (see `asEvent`). */
 export function parseEvent(text: string): Stripe.Event | null {
-	let parsed: unknown;
 	try {
-		parsed = JSON.parse(text);
+		return asEvent(JSON.parse(text));
 	} catch {
 		return null;
 	}
+}
+
+/**
+ * Checks the envelope of an event (a verified webhook body, or one Stripe's API
+ * returned). The fields checked are the ones we read before narrowing; past
+ * them it is Stripe's own JSON, trusted to match the SDK's `Stripe.Event` for
+ * its `type`.
+ */
+export function asEvent(parsed: unknown): Stripe.Event | null {
 	if (!parsed || typeof parsed !== "object") return null;
 	const e = parsed as Record<string, unknown>;
 	const data = e.data as { object?: unknown } | undefined;

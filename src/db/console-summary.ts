@@ -1,11 +1,10 @@
-// Reads for the operator console (/admin): the last day of onboarding in one
-// round trip, the jobs that need a person, customers by CRN or email, and the
-// webhook ledger. Read-only; every action goes through the existing ops routes.
-import { and, desc, eq, gte, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
+// The console's last day of onboarding in one round trip: checkouts, payments,
+// provisioned and failed, an hourly chart by state, and payment-to-ready
+// percentiles. Read-only.
+import { and, eq, gte, isNotNull, sql } from "drizzle-orm";
 import { JOB, JOB_STATES, type JobState, PROVISIONING_STATE, type ProvisioningState } from "../rules/job-states";
 import type { Db } from "./database";
-import { stuckJobs } from "./jobs";
-import { clients, jobs, webhookEvents } from "./schema";
+import { clients, jobs } from "./schema";
 
 export const HOUR_MS = 3_600_000;
 export const SUMMARY_HOURS = 24;
@@ -112,121 +111,4 @@ export function percentilesOf(rows: readonly { duration: number; rank: number; t
 		p50: sorted[0]?.duration ?? null,
 		p95: sorted[sorted.length - 1]?.duration ?? null,
 	};
-}
-
-const emailDomain = sql<string>`substr(${clients.email}, instr(${clients.email}, '@') + 1)`;
-
-export interface AttentionJob {
-	reason: "failed" | "stuck";
-	jobId: string;
-	clientId: string;
-	crn: string;
-	/** Only the domain: this list is a screen an operator may share; the full email is one search away. */
-	emailDomain: string;
-	state: JobState;
-	lastError: string | null;
-	queuedAt: number;
-	updatedAt: number;
-}
-
-/**
- * FAILED jobs (newest first), then stuck ones as the reconciler sees them
- * (`stuckJobs`: waiting, untouched since `stuckBefore`, not leased, not deferred).
- */
-export async function jobsNeedingAttention(
-	db: Db,
-	now: number,
-	stuckBefore: number,
-	limit: number,
-): Promise<AttentionJob[]> {
-	const [failed, stuck] = await Promise.all([
-		db
-			.select({
-				jobId: jobs.id,
-				clientId: jobs.clientId,
-				crn: clients.crn,
-				emailDomain,
-				state: jobs.state,
-				lastError: jobs.lastError,
-				queuedAt: jobs.queuedAt,
-				updatedAt: jobs.updatedAt,
-			})
-			.from(jobs)
-			.innerJoin(clients, eq(clients.id, jobs.clientId))
-			.where(eq(jobs.state, JOB.failed))
-			.orderBy(desc(jobs.updatedAt))
-			.limit(limit)
-			.all(),
-		stuckJobs(db, stuckBefore, now, limit),
-	]);
-	const labels = new Map(
-		stuck.length === 0
-			? []
-			: (
-					await db
-						.select({ id: clients.id, crn: clients.crn, emailDomain })
-						.from(clients)
-						.where(
-							inArray(
-								clients.id,
-								stuck.map((j) => j.clientId),
-							),
-						)
-						.all()
-				).map((row) => [row.id, row]),
-	);
-	return [
-		...failed.map((job) => ({ reason: "failed" as const, ...job })),
-		...stuck.map((job) => ({
-			reason: "stuck" as const,
-			jobId: job.id,
-			clientId: job.clientId,
-			crn: labels.get(job.clientId)?.crn ?? "",
-			emailDomain: labels.get(job.clientId)?.emailDomain ?? "",
-			state: job.state,
-			lastError: job.lastError,
-			queuedAt: job.queuedAt,
-			updatedAt: job.updatedAt,
-		})),
-	];
-}
-
-/** Clients by exact CRN or by email (any of `emails`), newest first, with their job's state. */
-export function findClients(db: Db, by: { crn: string } | { emails: string[] }, limit = 20) {
-	const where: SQL = "crn" in by ? eq(clients.crn, by.crn) : inArray(clients.email, by.emails);
-	return db
-		.select({
-			crn: clients.crn,
-			email: clients.email,
-			name: clients.name,
-			planCode: clients.planCode,
-			paymentStatus: clients.paymentStatus,
-			subscriptionStatus: clients.subscriptionStatus,
-			jobState: jobs.state,
-			createdAt: clients.createdAt,
-		})
-		.from(clients)
-		.leftJoin(jobs, eq(jobs.clientId, clients.id))
-		.where(where)
-		.orderBy(desc(clients.createdAt))
-		.limit(limit)
-		.all();
-}
-
-/** The newest ledger entries, each with the CRN of its client when that client exists. */
-export function recentLedger(db: Db, limit: number) {
-	return db
-		.select({
-			id: webhookEvents.id,
-			type: webhookEvents.type,
-			receivedAt: webhookEvents.receivedAt,
-			clientId: webhookEvents.clientId,
-			crn: clients.crn,
-			deliveries: webhookEvents.deliveries,
-		})
-		.from(webhookEvents)
-		.leftJoin(clients, eq(clients.id, webhookEvents.clientId))
-		.orderBy(desc(webhookEvents.receivedAt))
-		.limit(limit)
-		.all();
 }

@@ -1,22 +1,23 @@
-// Getting back in: "Forgot password?" (by email) and "Send the email again"
-// (by onboarding token). Both only enqueue; the email goes out from the queue.
+// POST /api/portal/password-reset and /api/portal/setup-link: getting back in
+// with a set-password link, by email ("Forgot password?") or by onboarding token
+// ("Send the email again"). Both only enqueue; the work queue sends the email.
 import { Hono } from "hono";
-import { isTokenShaped } from "../crypto";
-import { deps } from "../deps";
-import { type AppEnv, jsonError, readJsonObject } from "../http";
-import { log } from "../log";
-import { requestPasswordReset, requestSetupLink } from "../onboarding/links";
-import { overEmailLimit, overLimit, tooManyRequests } from "../rate-limit";
-import { parseEmail } from "../rules/email-address";
+import { isTokenShaped } from "../../crypto";
+import { deps } from "../../deps";
+import { type AppEnv, jsonError, readJsonObject } from "../../http";
+import { log } from "../../log";
+import { requestPasswordReset, requestSetupLink } from "../../onboarding/links";
+import { overEmailLimit, overLimit, tooManyRequests } from "../../rate-limit";
+import { parseEmail } from "../../rules/email-address";
 
-export const recoveryRoutes = new Hono<AppEnv>();
+export const linkRoutes = new Hono<AppEnv>();
 
 /**
  * Always 202 `{ok: true}` for a well-formed email, known or not, after the same
  * work (two limiter hits and one queue send), so neither the answer, its time
  * nor the limits tell whether the email has a login.
  */
-recoveryRoutes.post("/portal/password-reset", async (c) => {
+linkRoutes.post("/password-reset", async (c) => {
 	const body = await readJsonObject(c);
 	const email = parseEmail(body?.email);
 	if (!email) {
@@ -31,7 +32,7 @@ recoveryRoutes.post("/portal/password-reset", async (c) => {
 	return c.json({ ok: true }, 202);
 });
 
-recoveryRoutes.post("/portal/setup-link", async (c) => {
+linkRoutes.post("/setup-link", async (c) => {
 	const body = await readJsonObject(c);
 	const token = body?.t;
 	const d = deps(c.env);

@@ -1,12 +1,12 @@
-// The bearer check every /api/admin route sits behind (mounted once in app.ts),
+// The bearer check every /api/admin route sits behind (used once, in admin/index.ts),
 // so a new admin route cannot forget it. Failed attempts are rate-limited per
 // client address.
 import { createMiddleware } from "hono/factory";
-import { getConfig } from "../config";
-import { timingSafeEqualStrings } from "../crypto";
-import { type AppEnv, jsonError } from "../http";
-import { log } from "../log";
-import { overLimit, tooManyRequests } from "../rate-limit";
+import { getConfig } from "../../config";
+import { timingSafeEqualStrings } from "../../crypto";
+import { type AppEnv, jsonError } from "../../http";
+import { log } from "../../log";
+import { overLimit, tooManyRequests } from "../../rate-limit";
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
 	const expected = getConfig(c.env).adminToken;

@@ -1,23 +1,22 @@
-// The customer's portal API: set a password with a link, log in/out, who am I
-// (every plan the login holds), and the Stripe Billing Portal link. Session
-// cookie: __Host- prefixed, HttpOnly, Secure, SameSite=Lax.
+// The customer's login: set a password with a link, log in and out, and who am
+// I (every plan the login holds). Session cookie: __Host- prefixed, HttpOnly,
+// Secure, SameSite=Lax.
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { deps } from "../deps";
-import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../http";
-import { log } from "../log";
-import { login, logout, sessionUser, setPasswordWithToken } from "../onboarding/accounts";
-import { plansOfLogin } from "../onboarding/subscriptions";
-import { overEmailLimit, rateLimit, tooManyRequests } from "../rate-limit";
-import { MAX_EMAIL_LENGTH, normalizeEmail } from "../rules/email-address";
-import { StripeApiError } from "../stripe/api";
+import { deps } from "../../deps";
+import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../../http";
+import { log } from "../../log";
+import { login, logout, sessionUser, setPasswordWithToken } from "../../onboarding/accounts";
+import { plansOfLogin } from "../../onboarding/subscriptions";
+import { overEmailLimit, rateLimit, tooManyRequests } from "../../rate-limit";
+import { MAX_EMAIL_LENGTH, normalizeEmail } from "../../rules/email-address";
 
 /** Sent as `__Host-portal_session`: only this origin, path /, Secure, never a Domain. */
 export const SESSION_COOKIE = "portal_session";
 
-export const portalRoutes = new Hono<AppEnv>();
+export const accountRoutes = new Hono<AppEnv>();
 
-portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) => {
+accountRoutes.post("/password", rateLimit("PASSWORD_LIMITER"), async (c) => {
 	const body = await readJsonObject(c);
 	const token = typeof body?.token === "string" ? body.token : "";
 	const password = typeof body?.password === "string" ? body.password : "";
@@ -33,7 +32,7 @@ portalRoutes.post("/portal/password", rateLimit("PASSWORD_LIMITER"), async (c) =
 	return c.json({ ok: true });
 });
 
-portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
+accountRoutes.post("/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 	const body = await readJsonObject(c);
 	const email = normalizeEmail(body?.email).slice(0, MAX_EMAIL_LENGTH);
 	const password = typeof body?.password === "string" ? body.password : "";
@@ -57,20 +56,21 @@ portalRoutes.post("/portal/login", rateLimit("LOGIN_LIMITER"), async (c) => {
 	return c.json({ ok: true });
 });
 
-portalRoutes.post("/portal/logout", async (c) => {
+accountRoutes.post("/logout", async (c) => {
 	const token = getCookie(c, SESSION_COOKIE, "host");
 	if (token) await logout(deps(c.env).db, token);
 	deleteCookie(c, SESSION_COOKIE, { prefix: "host", path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
 	return c.json({ ok: true });
 });
 
-async function currentUser(c: AppContext) {
+/** The logged-in login of this request, if any. */
+export async function currentUser(c: AppContext) {
 	const token = getCookie(c, SESSION_COOKIE, "host");
 	const d = deps(c.env);
 	return token ? sessionUser(d.db, token, d.clock()) : undefined;
 }
 
-portalRoutes.get("/portal/me", async (c) => {
+accountRoutes.get("/me", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
 	const d = deps(c.env);
@@ -92,27 +92,4 @@ portalRoutes.get("/portal/me", async (c) => {
 			access: p.access,
 		})),
 	});
-});
-
-/** Body `{crn?}`: the Billing Portal for that plan's Stripe customer (default: the first plan). */
-portalRoutes.post("/portal/billing", async (c) => {
-	const user = await currentUser(c);
-	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
-	const d = deps(c.env);
-	const body = await readJsonObject(c);
-	const plans = await plansOfLogin(d.db, user.userId, d.config.plans);
-	const wanted = typeof body?.crn === "string" ? plans.find((p) => p.crn === body.crn) : undefined;
-	const customer = (wanted ?? plans.find((p) => p.stripeCustomerId))?.stripeCustomerId;
-	if (!d.stripe || !customer) {
-		return jsonError(c, 503, "billing_unavailable", "Billing management is not available for this account yet.");
-	}
-	try {
-		const session = await d.stripe.createBillingPortalSession({ customer, return_url: `${d.config.appUrl}/dashboard` });
-		return c.json({ url: session.url });
-	} catch (error) {
-		if (error instanceof StripeApiError) {
-			return jsonError(c, 502, "stripe_unavailable", "The billing portal could not be opened. Please try again.");
-		}
-		throw error;
-	}
 });

@@ -1,16 +1,16 @@
-// GET /api/portal/setup-status?t=<onboarding token>. Unknown, malformed or
+// GET /api/portal/setup-status?t=<onboarding token>: the onboarding read model. Unknown, malformed or
 // missing token: the same 404 (429 once an address keeps guessing), so the
 // route reveals nothing about tokens.
 import { Hono } from "hono";
-import { isTokenShaped } from "../crypto";
-import { deps } from "../deps";
-import { type AppEnv, jsonError } from "../http";
-import { readOnboardingStatus } from "../onboarding/status-query";
-import { overLimit, tooManyRequests } from "../rate-limit";
+import { isTokenShaped } from "../../crypto";
+import { deps } from "../../deps";
+import { type AppEnv, jsonError } from "../../http";
+import { readOnboardingStatus } from "../../onboarding/status-query";
+import { overLimit, tooManyRequests } from "../../rate-limit";
 
 export const setupStatusRoutes = new Hono<AppEnv>();
 
-setupStatusRoutes.get("/portal/setup-status", async (c) => {
+setupStatusRoutes.get("/setup-status", async (c) => {
 	const token = c.req.query("t");
 	const d = deps(c.env);
 	const status = isTokenShaped(token) ? await readOnboardingStatus({ ...d, now: d.clock() }, token) : null;

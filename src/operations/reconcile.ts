@@ -1,5 +1,5 @@
-// The cron reconciler: a pure plan over stuck jobs, and an executor that
-// re-enqueues them, provisions paid Checkout Sessions no webhook reported
+// The cron reconciler: re-enqueues stuck jobs (src/operations/requeue.ts),
+// provisions paid Checkout Sessions no webhook reported
 // (walking Stripe's list from a persisted cursor), and clears expired sessions
 // and links. Each step runs even when another fails.
 import type Stripe from "stripe";
@@ -7,30 +7,15 @@ import type { Config } from "../config";
 import { deleteExpiredAccountsData } from "../db/accounts";
 import { readCursor, writeCursor } from "../db/cursors";
 import type { Db } from "../db/database";
-import { failJob, markRequeued, stuckJobs } from "../db/jobs";
-import { sessionsWithJobs } from "../db/ops";
+import { sessionsWithJobs } from "../db/jobs";
 import { errorMessage, log } from "../log";
-import type { JobState } from "../rules/job-states";
+import { applyCheckoutSessionFromStripe } from "../onboarding/stripe-sync";
+import { DEPLOYMENT_TAG } from "../rules/stripe-endpoint";
 import { isPaidCheckout } from "../rules/subscription-status";
 import { type StripeApi, StripeApiError } from "../stripe/api";
-import { DEPLOYMENT_TAG } from "./checkout";
-import { type ProvisioningQueue, provisionMessage } from "./queue-message";
-import { applyCheckoutSessionFromStripe } from "./stripe-sync";
+import type { WorkQueue } from "../work/messages";
+import { requeueStuckJobs } from "./requeue";
 
-/** A job untouched this long lost its message or its consumer. */
-export const STUCK_AFTER_MS = 2 * 60_000;
-/**
- * A job whose last attempt failed is being retried by the queue (backoff up to
- * 405 s, then the dead-letter queue): only past the whole retry window is it lost.
- */
-export const RETRYING_STUCK_AFTER_MS = 15 * 60_000;
-/**
- * Give up on a job (FAILED, for an operator) only when its run is this old,
- * counted from creation or the last operator retry, however often it was
- * re-enqueued: a queue outage of minutes must not fail paying customers.
- */
-export const GIVE_UP_AFTER_MS = 2 * 3_600_000;
-export const MAX_REQUEUES_PER_RUN = 50;
 /** A first walk looks back this far: Stripe retries a failed delivery for up to three days. */
 export const STRIPE_LOOKBACK_SECONDS = 4 * 24 * 3600;
 /** A Checkout Session completes or expires within 24 h of creation; an hour's margin on top. */
@@ -40,33 +25,9 @@ export const STRIPE_PAGE_SIZE = 100;
 const CURSOR = "reconcile.stripe_sessions";
 const HOUSEKEEPING_BATCH = 500;
 
-export interface StuckJob {
-	id: string;
-	clientId: string;
-	state: JobState;
-	requeues: number;
-	lastError: string | null;
-	queuedAt: number;
-	updatedAt: number;
-}
-
-export interface RequeuePlan {
-	requeue: StuckJob[];
-	fail: StuckJob[];
-}
-
-export function planRequeue(stuck: readonly StuckJob[], now: number): RequeuePlan {
-	const plan: RequeuePlan = { requeue: [], fail: [] };
-	for (const job of stuck) {
-		if (now - job.updatedAt < (job.lastError ? RETRYING_STUCK_AFTER_MS : STUCK_AFTER_MS)) continue;
-		(now - job.queuedAt >= GIVE_UP_AFTER_MS ? plan.fail : plan.requeue).push(job);
-	}
-	return plan;
-}
-
 export interface ReconcileDeps {
 	db: Db;
-	queue: ProvisioningQueue;
+	queue: WorkQueue;
 	stripe: StripeApi | null;
 	config: Pick<Config, "appUrl">;
 	now: number;
@@ -77,40 +38,6 @@ export interface ReconcileReport {
 	failed: number;
 	stripeChecked: number;
 	stripeProvisioned: number;
-}
-
-export async function requeueStuckJobs(deps: ReconcileDeps): Promise<{ requeued: number; failed: number }> {
-	const { db, now } = deps;
-	const plan = planRequeue(await stuckJobs(db, now - STUCK_AFTER_MS, now, MAX_REQUEUES_PER_RUN), now);
-	for (const job of plan.fail) {
-		await failJob(
-			db,
-			job.id,
-			`still ${job.state} ${Math.round((now - job.queuedAt) / 60_000)} min after it was queued`,
-			now,
-		);
-		log("PROVISIONING_FAILED", { job_id: job.id, client_id: job.clientId, error: "gave up: too old" });
-	}
-	if (plan.requeue.length > 0) {
-		// Marked only once the queue took them: a queue outage leaves them for the next run.
-		await deps.queue.sendBatch(
-			plan.requeue.map((job) => ({ body: provisionMessage(job.id, job.clientId), contentType: "json" as const })),
-		);
-		await markRequeued(
-			db,
-			plan.requeue.map((j) => j.id),
-			now,
-		);
-		for (const job of plan.requeue) {
-			log("RECONCILE_REQUEUED", {
-				job_id: job.id,
-				client_id: job.clientId,
-				state: job.state,
-				requeues: job.requeues + 1,
-			});
-		}
-	}
-	return { requeued: plan.requeue.length, failed: plan.fail.length };
 }
 
 /** Where the walk over Stripe's sessions is: from `gte`, continuing below `after` when a walk was cut short. */

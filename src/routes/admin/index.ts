@@ -1,0 +1,95 @@
+// /api/admin: the operator's API and the console's, all behind the admin bearer
+// token (auth.ts, applied here once so no admin route can forget it). Each
+// route parses its input, calls one operation (src/operations/) and answers its
+// declared wire type.
+import { Hono } from "hono";
+import { deps } from "../../deps";
+import { type AppEnv, jsonError, readJsonObject } from "../../http";
+import { attentionView, jobListView, ledgerView, summaryView } from "../../operations/console";
+import { customerView, searchCustomers } from "../../operations/customers";
+import { runChecks } from "../../operations/doctor";
+import { replayEvent } from "../../operations/replay";
+import { retryJob } from "../../operations/requeue";
+import { sendSupportLink } from "../../operations/support-link";
+import { requireAdmin } from "./auth";
+
+export const adminRoutes = new Hono<AppEnv>();
+
+adminRoutes.use("*", requireAdmin);
+
+const MAX_JOBS = 200;
+const MAX_EVENTS = 200;
+
+adminRoutes.get("/health", async (c) => {
+	const d = deps(c.env);
+	const checks = await runChecks({ ...d, env: c.env, now: d.clock() });
+	return c.json({ ok: checks.every((check) => check.ok), mode: d.config.mode, checks });
+});
+
+adminRoutes.get("/summary", async (c) => {
+	const { db, clock } = deps(c.env);
+	return c.json(await summaryView(db, clock()));
+});
+
+adminRoutes.get("/attention", async (c) => {
+	const { db, clock } = deps(c.env);
+	return c.json(await attentionView(db, clock()));
+});
+
+adminRoutes.get("/jobs", async (c) => {
+	const limit = Math.min(MAX_JOBS, Math.max(1, Number(c.req.query("limit") ?? 50) || 50));
+	const view = await jobListView(deps(c.env).db, c.req.query("status"), limit);
+	if (!view) return jsonError(c, 400, "invalid_status", "status must be queued, running, completed or failed.");
+	return c.json(view);
+});
+
+adminRoutes.post("/jobs/:id/retry", async (c) => {
+	const d = deps(c.env);
+	const result = await retryJob({ ...d, now: d.clock() }, c.req.param("id"));
+	if (result.ok) return c.json({ job: result.job }, 202);
+	return result.reason === "not_retryable"
+		? jsonError(c, 409, "not_retryable", "This job already completed; send a set-password link instead.")
+		: jsonError(c, 404, "not_found", "No job with this id.");
+});
+
+adminRoutes.get("/clients/:crn", async (c) => {
+	const view = await customerView(deps(c.env).db, c.req.param("crn"));
+	return view ? c.json(view) : jsonError(c, 404, "not_found", "No client with this CRN.");
+});
+
+/** Support sends a fresh set-password link; after the password was set it resets it. */
+adminRoutes.post("/clients/:crn/setup-link", async (c) => {
+	const result = await sendSupportLink(deps(c.env), c.req.param("crn").toUpperCase());
+	if (result.ok) return c.json({ ok: true, resets_password: result.resets_password }, 202);
+	return result.reason === "not_found"
+		? jsonError(c, 404, "not_found", "No client with this CRN.")
+		: jsonError(c, 409, "not_ready", "This customer has no login yet: retry their provisioning job instead.");
+});
+
+/** A POST body, so a searched email never lands in a URL that request logs keep. */
+adminRoutes.post("/search", async (c) => {
+	const body = await readJsonObject(c);
+	const result = await searchCustomers(deps(c.env).db, typeof body?.q === "string" ? body.q : "");
+	if (result.ok) return c.json({ results: result.results });
+	return result.reason === "not_found"
+		? jsonError(c, 404, "not_found", "No customer with this CRN or email.")
+		: jsonError(c, 400, "invalid_query", "Search by a CRN (CRN-XXXX-XXXX) or an email address.");
+});
+
+adminRoutes.get("/events", async (c) => {
+	const raw = c.req.query("limit") ?? "50";
+	const limit = Number(raw);
+	if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_EVENTS) {
+		return jsonError(c, 400, "invalid_limit", `limit must be a whole number from 1 to ${MAX_EVENTS}.`);
+	}
+	return c.json(await ledgerView(deps(c.env).db, limit));
+});
+
+adminRoutes.post("/events/:id/replay", async (c) => {
+	const d = deps(c.env);
+	const result = await replayEvent({ ...d, now: d.clock() }, c.req.param("id"));
+	if (result.ok) return c.json({ outcome: result.outcome });
+	return result.reason === "stripe_unavailable"
+		? jsonError(c, 503, "stripe_unavailable", "Replaying needs STRIPE_SECRET_KEY.")
+		: jsonError(c, 404, "not_found", "Stripe has no event with this id that we act on.");
+});
