@@ -1,7 +1,6 @@
 // Portal logins (one per email), their single-use set-password links and their
 // sessions. Only hashes of link tokens and session ids are stored.
-import { and, desc, eq, gt, isNull, lt, ne, or, sql } from "drizzle-orm";
-import type { LinkPurpose } from "../rules/links";
+import { and, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "./database";
 import { clients, passwordTokens, sessions, users } from "./schema";
 
@@ -57,45 +56,6 @@ export async function findUserOfClient(db: Db, clientId: string) {
 	return row?.user;
 }
 
-export async function insertPasswordToken(
-	db: Db,
-	token: { tokenHash: string; userId: string; purpose: LinkPurpose; expiresAt: number },
-	now: number,
-) {
-	await db.insert(passwordTokens).values({ ...token, createdAt: now });
-}
-
-export function findPasswordToken(db: Db, tokenHash: string) {
-	return db
-		.select({
-			userId: passwordTokens.userId,
-			purpose: passwordTokens.purpose,
-			expiresAt: passwordTokens.expiresAt,
-			usedAt: passwordTokens.usedAt,
-			email: users.email,
-		})
-		.from(passwordTokens)
-		.innerJoin(users, eq(users.id, passwordTokens.userId))
-		.where(eq(passwordTokens.tokenHash, tokenHash))
-		.get();
-}
-
-/** When each link of a login was sent and used; never the token. */
-export function linksOfUser(db: Db, userId: string, limit = 20) {
-	return db
-		.select({
-			purpose: passwordTokens.purpose,
-			createdAt: passwordTokens.createdAt,
-			expiresAt: passwordTokens.expiresAt,
-			usedAt: passwordTokens.usedAt,
-		})
-		.from(passwordTokens)
-		.where(eq(passwordTokens.userId, userId))
-		.orderBy(desc(passwordTokens.createdAt))
-		.limit(limit)
-		.all();
-}
-
 /**
  * Sets the password with a link, in one transaction. Every statement is guarded
  * by "this link is still unused and unexpired", and the link is burnt last, so
@@ -141,17 +101,6 @@ export async function setPasswordWithLink(
 			.where(and(eq(passwordTokens.tokenHash, tokenHash), isNull(passwordTokens.usedAt))),
 	]);
 	return stored.length === 1;
-}
-
-/** "Send the email again": at most one per interval per login; true when this request may send. */
-export async function claimLinkRequest(db: Db, userId: string, now: number, intervalMs: number) {
-	const row = await db
-		.update(users)
-		.set({ linkRequestedAt: now })
-		.where(and(eq(users.id, userId), or(isNull(users.linkRequestedAt), lt(users.linkRequestedAt, now - intervalMs))))
-		.returning({ id: users.id })
-		.get();
-	return row !== undefined;
 }
 
 export async function insertSession(db: Db, idHash: string, userId: string, expiresAt: number, now: number) {

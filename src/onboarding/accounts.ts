@@ -2,15 +2,9 @@
 // single-use link, login sessions. Expected failures are values; routes map
 // them to HTTP in one place.
 import { randomToken, sha256Hex, toHex } from "../crypto";
-import {
-	deleteSession,
-	findPasswordToken,
-	findSessionUser,
-	findUserByEmail,
-	insertSession,
-	setPasswordWithLink,
-} from "../db/accounts";
+import { deleteSession, findSessionUser, findUserByEmail, insertSession, setPasswordWithLink } from "../db/accounts";
 import type { Db } from "../db/database";
+import { findPasswordToken } from "../db/links";
 import { normalizeEmail } from "../rules/email-address";
 import type { LinkPurpose } from "../rules/links";
 import { passwordProblem } from "../rules/password-policy";

@@ -5,8 +5,9 @@
 // answer reveals nothing.
 import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
-import { claimLinkRequest, findLoginByEmail, findUserOfClient, insertPasswordToken } from "../db/accounts";
+import { findLoginByEmail, findUserOfClient } from "../db/accounts";
 import type { Db } from "../db/database";
+import { claimLinkRequest, insertPasswordToken } from "../db/links";
 import { statusRowByTokenHash } from "../db/status-read";
 import { log } from "../log";
 import type { Mailer } from "../mail/mailer";

@@ -4,10 +4,11 @@
 // Each step is idempotent, and a lease keeps two deliveries from running at once.
 import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
-import { ensureUser, insertPasswordToken } from "../db/accounts";
+import { ensureUser } from "../db/accounts";
 import { findClientById } from "../db/clients";
 import type { Db } from "../db/database";
 import { claimJob, completeJob, findJob } from "../db/jobs";
+import { insertPasswordToken } from "../db/links";
 import { log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { sendPaced } from "../mail/paced-send";

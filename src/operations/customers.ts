@@ -2,10 +2,11 @@
 // provisioning job, login, the login's other plans, webhook ledger, emails and
 // links; and finding customers by CRN or email. One declared snake_case wire
 // shape, used by GET /api/admin/clients/:crn and POST /api/admin/search.
-import { findUserOfClient, linksOfUser, plansOfUser } from "../db/accounts";
+import { findUserOfClient, plansOfUser } from "../db/accounts";
 import { findClientByCrn } from "../db/clients";
 import type { Db } from "../db/database";
 import { findJobByClient } from "../db/jobs";
+import { linksOfUser } from "../db/links";
 import { outboxFor } from "../db/outbox";
 import type { JobRow } from "../db/schema";
 import { findClients, ledgerForClient } from "../db/support";
