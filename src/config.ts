@@ -3,8 +3,11 @@
 // problem and a CONFIG_ERROR log line, never a crash; the health routes report
 // it, and the parts it would make unsafe (a live key over plain http, live
 // checkouts returning to localhost) stay switched off.
+
+import { parsePlans } from "./config-plans";
 import { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET } from "./dev-defaults";
 import { log } from "./log";
+import { DAY_MS, DEFAULT_PAST_DUE_GRACE_DAYS, type PlanMode } from "./rules/access";
 
 export { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET };
 
@@ -18,6 +21,10 @@ export interface Plan {
 	priceId: string;
 	name: string;
 	priceDisplay?: string;
+	/** subscription (the default) or payment: a one-time purchase, Checkout in payment mode. */
+	mode: PlanMode;
+	/** A subscription that starts with a free trial of this many days. */
+	trialDays?: number;
 }
 
 export interface ConfigProblem {
@@ -35,6 +42,10 @@ export interface Config {
 	webhookSecretSource?: string;
 	webhookSecrets: string[];
 	plans: Map<string, Plan>;
+	/** Plan codes by Stripe price id: a subscription's price names its plan. */
+	planByPrice: Map<string, Plan>;
+	/** How long a failed renewal keeps access (PAST_DUE_GRACE_DAYS, default 7), in ms. */
+	pastDueGraceMs: number;
 	appUrl: string;
 	/** Live checkouts need an https origin Stripe can send the customer back to. */
 	appUrlPublic: boolean;
@@ -162,29 +173,13 @@ export function parseConfig(env: Env): Config {
 		});
 	}
 
-	const plans = new Map<string, Plan>();
-	try {
-		const parsed = JSON.parse(value(env.PLANS) ?? "{}") as Record<string, unknown>;
-		for (const [code, entry] of Object.entries(parsed)) {
-			if (typeof entry === "string") {
-				plans.set(code, { code, priceId: entry, name: code });
-			} else if (entry && typeof entry === "object" && typeof (entry as { price?: unknown }).price === "string") {
-				const e = entry as { price: string; name?: unknown; price_display?: unknown };
-				plans.set(code, {
-					code,
-					priceId: e.price,
-					name: typeof e.name === "string" ? e.name : code,
-					priceDisplay: typeof e.price_display === "string" ? e.price_display : undefined,
-				});
-			} else {
-				problems.push({ name: "plans", hint: `PLANS["${code}"] must be a price id or {"price": "price_…"}` });
-			}
-		}
-	} catch {
-		problems.push({ name: "plans", hint: 'PLANS is not valid JSON: expected {"plan_code": "price_…"}' });
-	}
-	if (plans.size === 0 && !problems.some((p) => p.name === "plans")) {
-		problems.push({ name: "plans", hint: 'PLANS is empty: set it to {"plan_code": "price_…"}' });
+	const plans = parsePlans(value(env.PLANS), problems);
+	const planByPrice = new Map([...plans.values()].map((plan) => [plan.priceId, plan]));
+	const graceDays = Number(value(env.PAST_DUE_GRACE_DAYS) ?? DEFAULT_PAST_DUE_GRACE_DAYS);
+	const pastDueGraceMs =
+		(Number.isFinite(graceDays) && graceDays >= 0 ? graceDays : DEFAULT_PAST_DUE_GRACE_DAYS) * DAY_MS;
+	if (!(Number.isFinite(graceDays) && graceDays >= 0)) {
+		problems.push({ name: "grace_days", hint: "PAST_DUE_GRACE_DAYS must be a number of days (0 or more)" });
 	}
 
 	const appUrlPublic = isPublicHttpsOrigin(appUrl);
@@ -220,6 +215,8 @@ export function parseConfig(env: Env): Config {
 		webhookSecretSource,
 		webhookSecrets,
 		plans,
+		planByPrice,
+		pastDueGraceMs,
 		appUrl,
 		appUrlPublic,
 		supportEmail: value(env.SUPPORT_EMAIL) ?? "support@example.com",

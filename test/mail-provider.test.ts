@@ -160,9 +160,12 @@ describe("the provider's rate limit", () => {
 		const key = `re_${uniqueId("")}`;
 		const custom = envWith({ MAIL_TRANSPORT: "resend", MAIL_API_KEY: key, MAIL_RATE_PER_SECOND: "1000" });
 		const message = linkMessage("reset", client.email);
+		// An idle send gate (earlier tests held it): a link email only takes a slot when nothing waits.
+		await env.DB.prepare("delete from rate_gates").run();
 		await standInControl("mail", { key, perSecond: 0 });
 		const logs = captureLogs();
 		const deferred = await runQueueBatch("onboarding-work", [message], 1, custom);
+		await env.DB.prepare("delete from rate_gates").run();
 		await standInControl("mail", { key, perSecond: 1000, fail: { status: 500, name: "application_error", times: 1 } });
 		const retried = await runQueueBatch("onboarding-work", [message], 1, custom);
 		logs.restore();

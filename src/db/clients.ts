@@ -1,9 +1,10 @@
 // Client rows: one per checkout, created before Stripe is called. Lookups by
 // id, CRN and Checkout Session, and the marks the status route keeps.
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, or } from "drizzle-orm";
+import { JOB } from "../rules/job-states";
 import type { PaymentChange } from "../stripe/events";
 import type { Db } from "./database";
-import { clients } from "./schema";
+import { clients, users } from "./schema";
 
 export async function insertClient(db: Db, row: typeof clients.$inferInsert): Promise<void> {
 	await db.insert(clients).values(row);
@@ -64,4 +65,78 @@ export async function claimStripeCheck(db: Db, clientId: string, now: number, in
 		.returning({ id: clients.id })
 		.get();
 	return row !== undefined;
+}
+
+/** The one-time purchase a payment intent paid for. */
+export async function findClientIdByPaymentIntent(db: Db, paymentIntentId: string): Promise<string | undefined> {
+	const row = await db
+		.select({ id: clients.id })
+		.from(clients)
+		.where(eq(clients.paymentIntentId, paymentIntentId))
+		.get();
+	return row?.id;
+}
+
+export async function findClientIdBySubscription(db: Db, subscriptionId: string): Promise<string | undefined> {
+	const row = await db.select({ id: clients.id }).from(clients).where(eq(clients.subscriptionId, subscriptionId)).get();
+	return row?.id;
+}
+
+/**
+ * Who a notice about this plan goes to: its login's email, greeted by the name
+ * the login's first purchase gave; and the plan's state now, so a notice the
+ * plan has moved past is not sent. Undefined until the plan has a login.
+ */
+export async function noticeTarget(db: Db, clientId: string) {
+	const row = await db
+		.select({
+			email: users.email,
+			userId: users.id,
+			planCode: clients.planCode,
+			subscriptionStatus: clients.subscriptionStatus,
+			invoiceStatus: clients.invoiceStatus,
+			invoiceEventAt: clients.invoiceEventAt,
+			pastDueSince: clients.pastDueSince,
+		})
+		.from(clients)
+		.innerJoin(users, eq(users.id, clients.userId))
+		.where(eq(clients.id, clientId))
+		.get();
+	if (!row) return undefined;
+	const first = await db
+		.select({ name: clients.name })
+		.from(clients)
+		.where(eq(clients.userId, row.userId))
+		.orderBy(asc(clients.createdAt))
+		.limit(1)
+		.get();
+	return { ...row, name: first?.name ?? "" };
+}
+
+/**
+ * A subscription made outside Checkout becomes a paid client with a waiting
+ * job, in one batch. Once per subscription (unique index): a second delivery
+ * finds the first one's client and job.
+ */
+export async function adoptClient(
+	db: Db,
+	row: typeof clients.$inferInsert & { subscriptionId: string },
+	jobId: string,
+) {
+	const [, found] = await db.batch([
+		db.insert(clients).values(row).onConflictDoNothing({ target: clients.subscriptionId }),
+		db.select({ id: clients.id }).from(clients).where(eq(clients.subscriptionId, row.subscriptionId)),
+	]);
+	const clientId = found[0]?.id;
+	if (!clientId) throw new Error("adopted client not found after insert");
+	const job = await db.$client
+		.prepare(
+			`insert into jobs (id, client_id, state, attempts, source, requeues, queued_at, created_at, updated_at)
+values (?1, ?2, '${JOB.confirmed}', 0, 'adopt', 0, ?3, ?3, ?3)
+on conflict (client_id) do update set client_id = excluded.client_id
+returning id, state`,
+		)
+		.bind(jobId, clientId, row.createdAt)
+		.first<{ id: string; state: string }>();
+	return { clientId, created: clientId === row.id, job };
 }

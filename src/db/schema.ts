@@ -2,7 +2,8 @@
 // Stripe event, one job and one portal user per client, one outbox message per
 // idempotency key. Times are epoch milliseconds unless named `*_event_at`
 // (Stripe's `created`, epoch seconds, used only for ordering).
-import { type AnySQLiteColumn, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { type AnySQLiteColumn, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { DISPUTE_STATES, PLAN_MODES } from "../rules/access";
 import { JOB_STATES } from "../rules/job-states";
 import { LINK_PURPOSES } from "../rules/links";
 
@@ -31,6 +32,22 @@ export const clients = sqliteTable(
 		subscriptionEventAt: integer("subscription_event_at"),
 		invoiceStatus: text("invoice_status"),
 		invoiceEventAt: integer("invoice_event_at"),
+		/** subscription | payment (a one-time purchase), as the plan was bought. */
+		mode: text("mode", { enum: PLAN_MODES }).notNull().default("subscription"),
+		/** A one-time purchase's payment: refunds and disputes name it. */
+		paymentIntentId: text("payment_intent_id"),
+		/** When the paid period (or the trial) ends, epoch ms; from the newest subscription event. */
+		currentPeriodEnd: integer("current_period_end"),
+		/** The first failed renewal of this period (the grace clock); cleared by a paid invoice. */
+		pastDueSince: integer("past_due_since"),
+		/** Stripe's page for the invoice waiting to be paid or confirmed. */
+		openInvoiceUrl: text("open_invoice_url"),
+		/** A renewal needs the customer to confirm it (3-D Secure) since then; cleared by a paid invoice. */
+		actionRequiredAt: integer("action_required_at"),
+		/** A payment of this plan was refunded in full. */
+		refundedAt: integer("refunded_at"),
+		/** The worst of its disputes (lost, else open), kept with each dispute change; null: none open or lost. */
+		disputeState: text("dispute_state", { enum: DISPUTE_STATES }),
 		/** Last time the status route asked Stripe for the session (rate limit). */
 		stripeCheckedAt: integer("stripe_checked_at"),
 		/** The login this plan belongs to, set when it is provisioned. One login per email, many plans. */
@@ -39,7 +56,9 @@ export const clients = sqliteTable(
 		updatedAt: integer("updated_at").notNull(),
 	},
 	(t) => [
-		index("clients_subscription_idx").on(t.subscriptionId),
+		// One plan per subscription: a subscription made outside Checkout is adopted once.
+		uniqueIndex("clients_subscription_idx").on(t.subscriptionId),
+		index("clients_payment_intent_idx").on(t.paymentIntentId),
 		index("clients_created_idx").on(t.createdAt),
 		index("clients_user_idx").on(t.userId),
 		index("clients_email_idx").on(t.email),
@@ -92,6 +111,8 @@ export const users = sqliteTable("users", {
 	passwordSetAt: integer("password_set_at"),
 	/** Last "send the email again": at most one a minute. */
 	linkRequestedAt: integer("link_requested_at"),
+	/** The Stripe customer of the login's first purchase: later checkouts and the Billing Portal use it. */
+	stripeCustomerId: text("stripe_customer_id"),
 	createdAt: integer("created_at").notNull(),
 });
 
@@ -149,6 +170,25 @@ export const outbox = sqliteTable("outbox", {
 	textBody: text("text_body").notNull(),
 	createdAt: integer("created_at").notNull(),
 });
+
+/**
+ * Chargebacks, one row per Stripe dispute. `won` and `lost` are final, so a
+ * `closed` that arrives before its `created` is never reopened.
+ */
+export const disputes = sqliteTable(
+	"disputes",
+	{
+		id: text("id").primaryKey(),
+		clientId: text("client_id")
+			.notNull()
+			.references(() => clients.id),
+		/** open (needs_response, under_review, warning_*) | won | lost */
+		status: text("status", { enum: DISPUTE_STATES }).notNull(),
+		createdAt: integer("created_at").notNull(),
+		updatedAt: integer("updated_at").notNull(),
+	},
+	(t) => [index("disputes_client_idx").on(t.clientId)],
+);
 
 /** Small named values the service keeps between runs, such as the reconciler's place in Stripe's list. */
 export const cursors = sqliteTable("cursors", {

@@ -4,7 +4,7 @@
 // next slot of a shared gate: a slot within a moment is waited for, a later
 // one defers the message to it, and a 429 holds the gate for its Retry-After.
 import type { Db } from "../db/database";
-import { claimSlot, holdUntil } from "../db/rate-gates";
+import { claimSlot, claimSlotIfIdle, holdUntil } from "../db/rate-gates";
 import { type Mailer, type MailMessage, MailSendError, type SendResult } from "./mailer";
 
 const GATE = "mail";
@@ -33,11 +33,23 @@ export interface PacedSendDeps {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * first: a paying customer's welcome email, which takes the next slot however
+ * long the line. later: every other email (links, notices), which only takes a
+ * slot while no backlog waits, so it never delays a welcome email.
+ */
+export type MailPriority = "first" | "later";
+
+/**
  * Sends `message`, keeping the provider's rate. `reservedSlot` is the slot a
  * deferred message was given; while it is still ahead (or only just passed) it
  * is used instead of claiming a new one, so a deferred message keeps its place.
  */
-export async function sendPaced(deps: PacedSendDeps, message: MailMessage, reservedSlot?: number): Promise<SendResult> {
+export async function sendPaced(
+	deps: PacedSendDeps,
+	message: MailMessage,
+	reservedSlot?: number,
+	priority: MailPriority = "first",
+): Promise<SendResult> {
 	const { db, mailer, clock } = deps;
 	const rate = mailer.ratePerSecond;
 	if (rate && rate > 0) {
@@ -48,7 +60,15 @@ export async function sendPaced(deps: PacedSendDeps, message: MailMessage, reser
 		// top of them (a burst of such messages is a burst of 429s), so take a fresh one.
 		const reserved =
 			reservedSlot !== undefined && reservedSlot >= now - intervalMs && reservedSlot <= now + SLOT_TOLERANCE_MS;
-		const slot = reserved ? reservedSlot : await claimSlot(db, GATE, now, intervalMs);
+		let slot: number;
+		if (reserved) slot = reservedSlot;
+		else if (priority === "first") slot = await claimSlot(db, GATE, now, intervalMs);
+		else {
+			const claim = await claimSlotIfIdle(db, GATE, now, intervalMs, intervalMs);
+			// Back when the line has cleared, to try again (not a reserved slot: welcome emails may still come first).
+			if ("busyUntil" in claim) throw new MailDeferred(claim.busyUntil, "paced");
+			slot = claim.slot;
+		}
 		if (slot - now > MAX_INLINE_WAIT_MS) throw new MailDeferred(slot, "paced");
 		if (slot > now) await sleep(slot - now);
 	}

@@ -1,6 +1,8 @@
 // The emails this service sends: the welcome email with its set-password link,
-// "your new plan is active" for a login that already has a password, and the
-// link emails a customer or support asks for. Plain text and matching HTML.
+// "your new plan is active" for a login that already has a password, the link
+// emails a customer or support asks for, and the notices about a plan's money
+// (a failed renewal, a payment to confirm, a trial ending). Plain text and
+// matching HTML.
 import type { LinkPurpose } from "../rules/links";
 import type { MailMessage } from "./mailer";
 
@@ -97,5 +99,54 @@ export function linkEmail(
 			note: `the link works once and expires in ${hours(input.expiresInMs)}`,
 		},
 		["Setting a password logs you out everywhere and makes any older link stop working."],
+	);
+}
+
+function day(ms: number): string {
+	return new Date(ms).toLocaleDateString("en-US", { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+}
+
+type Notice = Common & { planName: string; dashboardUrl: string };
+
+/** One per failed attempt: pay the invoice on Stripe's page, or update the card from the dashboard. */
+export function paymentFailedEmail(input: Notice & { invoiceUrl?: string; graceEndsAt: number | null }): MailMessage {
+	const keep = input.graceEndsAt
+		? `You keep access until ${day(input.graceEndsAt)} while you sort it out.`
+		: "Please sort it out soon to keep your access.";
+	return compose(
+		input,
+		"Your payment didn't go through",
+		[`We could not take the payment for your ${input.planName} plan. ${keep}`],
+		input.invoiceUrl
+			? { label: "Pay the invoice", url: input.invoiceUrl }
+			: { label: "Update your payment method", url: input.dashboardUrl },
+		[`To use another card, open your dashboard and choose "Update payment method": ${input.dashboardUrl}`],
+	);
+}
+
+/** 3-D Secure on a renewal: the bank wants the customer to confirm the payment. */
+export function confirmPaymentEmail(input: Notice & { invoiceUrl?: string }): MailMessage {
+	return compose(
+		input,
+		"Confirm your payment",
+		[
+			`Your bank asks you to confirm the payment for your ${input.planName} plan. Until you do, the payment is on hold.`,
+		],
+		{ label: "Confirm the payment", url: input.invoiceUrl ?? input.dashboardUrl },
+		[`Your dashboard shows the same: ${input.dashboardUrl}`],
+	);
+}
+
+export function trialEndingEmail(input: Notice & { trialEndsAt: number; priceDisplay?: string }): MailMessage {
+	const charge = input.priceDisplay ? ` at ${input.priceDisplay}` : "";
+	return compose(
+		input,
+		`Your trial ends on ${day(input.trialEndsAt)}`,
+		[
+			`Your ${input.planName} trial ends on ${day(input.trialEndsAt)}. Your plan then continues${charge} with the payment method on file; there is nothing to do to keep it.`,
+			"To change or cancel it, open your dashboard.",
+		],
+		{ label: "Open your dashboard", url: input.dashboardUrl },
+		[],
 	);
 }

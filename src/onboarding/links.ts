@@ -80,6 +80,8 @@ export async function sendRequestedLink(deps: LinkSendDeps, message: LinkMessage
 			expiresInMs: ttl,
 		}),
 		message.slotAt,
+		// Never ahead of a paying customer's welcome email.
+		"later",
 	);
 	log("LINK_SENT", { purpose: message.purpose, user_id: user.id, mail: sent });
 	return "sent";

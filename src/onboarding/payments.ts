@@ -1,20 +1,27 @@
 // Applies what Stripe says: ledger, client state and job in one D1 batch, then
-// one queue message. The webhook, an operator's replay, the status route's
-// Stripe sync and the reconciler all run this same idempotent path.
+// the work it calls for (provisioning, a notice email, adopting a subscription
+// made outside Checkout) on the queue. The webhook, an operator's replay, the
+// status route's Stripe sync and the reconciler all run this same idempotent path.
 import type Stripe from "stripe";
+import type { Config } from "../config";
 import { findClientIdForChange } from "../db/clients";
 import type { Db } from "../db/database";
 import { applyPaymentBatch, forgetLedgerEntry, type LedgerEntry, recordLedgerOnly } from "../db/payment-batch";
 import { errorMessage, log } from "../log";
 import { JOB } from "../rules/job-states";
+import type { StripeApi } from "../stripe/api";
 import type { PaymentChange } from "../stripe/events";
-import { provisionMessage, type WorkQueue } from "../work/messages";
+import { provisionMessage, type WorkMessage, type WorkQueue } from "../work/messages";
+import { adoptionFor, noticeFor, placeCharge } from "./money-moves";
 
 export type { LedgerEntry } from "../db/payment-batch";
 
 export interface PaymentDeps {
 	db: Db;
 	queue: WorkQueue;
+	/** Places a refund or dispute on a subscription's plan (Stripe's invoice payments). */
+	stripe: StripeApi | null;
+	config: Pick<Config, "planByPrice">;
 	now: number;
 }
 
@@ -23,7 +30,9 @@ export type PaymentSource = "webhook" | "sync" | "reconcile";
 export type PaymentOutcome =
 	| { status: "applied"; clientId: string; jobId?: string; enqueued: boolean }
 	| { status: "duplicate"; clientId?: string }
-	| { status: "unknown_client"; clientId?: string };
+	| { status: "unknown_client"; clientId?: string }
+	/** A subscription made outside Checkout for a plan we sell: the queue onboards its customer. */
+	| { status: "adopting"; subscriptionId: string };
 
 export type EventOutcome = PaymentOutcome | { status: "ignored"; duplicate: boolean };
 
@@ -65,30 +74,76 @@ export async function applyPaymentChange(
 	source: PaymentSource,
 ): Promise<PaymentOutcome> {
 	const { db, now } = deps;
-	const clientId = change.clientId ?? (await findClientIdForChange(db, change));
+	const clientId =
+		change.clientId ??
+		(await findClientIdForChange(db, change)) ??
+		(change.charge ? await placeCharge(deps, change.charge.paymentIntentId) : undefined);
 	if (!clientId) {
+		const adopt = adoptionFor(change, deps.config);
 		const fresh = await recordLedgerOnly(db, ledger, null, now);
-		return fresh ? { status: "unknown_client" } : { status: "duplicate" };
+		if (!fresh) return { status: "duplicate" };
+		if (adopt) {
+			await enqueueOrForget(deps, ledger, [adopt]);
+			log("SUBSCRIPTION_ADOPTING", { subscription_id: adopt.subscriptionId, plan_code: adopt.planCode });
+			return { status: "adopting", subscriptionId: adopt.subscriptionId };
+		}
+		if (change.charge) {
+			// Logged and ledgered, never retried: Stripe would only send the same charge again.
+			log("CHARGE_UNPLACED", { payment_intent_id: change.charge.paymentIntentId, event_type: ledger.type });
+		}
+		return { status: "unknown_client" };
 	}
 
-	const result = await applyPaymentBatch(db, ledger, clientId, change, { id: crypto.randomUUID(), source }, now);
+	const planCode = deps.config.planByPrice.get(change.subscription?.priceId ?? "")?.code ?? null;
+	const result = await applyPaymentBatch(
+		db,
+		ledger,
+		clientId,
+		change,
+		{ id: crypto.randomUUID(), source },
+		now,
+		planCode,
+	);
 	if (!result.applied) return { status: "duplicate", clientId };
 	if (!result.clientFound) return { status: "unknown_client", clientId };
 
 	const job = result.job;
 	// A job still waiting may have lost its message: one more is harmless (the consumer is idempotent).
-	if (!job || !(job.created || job.state === JOB.confirmed)) {
-		return { status: "applied", clientId, jobId: job?.id, enqueued: false };
+	const provision = job && (job.created || job.state === JOB.confirmed) ? job : undefined;
+	const notice = noticeFor(change, clientId);
+	const messages: WorkMessage[] = [
+		...(provision ? [provisionMessage(provision.id, clientId)] : []),
+		...(notice ? [notice] : []),
+	];
+	await enqueueOrForget(deps, ledger, messages, clientId);
+	if (provision) {
+		log("PROVISIONING_ENQUEUED", {
+			client_id: clientId,
+			job_id: provision.id,
+			checkout_session_id: change.checkoutSessionId,
+		});
 	}
+	return { status: "applied", clientId, jobId: job?.id, enqueued: provision !== undefined };
+}
+
+/**
+ * Sends the event's work. If the queue refuses, the ledger entry is undone so
+ * Stripe's retry runs the event again (a 500); if even that fails, the
+ * reconciler re-enqueues a waiting job.
+ */
+async function enqueueOrForget(deps: PaymentDeps, ledger: LedgerEntry, messages: WorkMessage[], clientId?: string) {
+	if (messages.length === 0) return;
 	try {
-		await deps.queue.send(provisionMessage(job.id, clientId), { contentType: "json" });
+		if (messages.length === 1 && messages[0]) await deps.queue.send(messages[0], { contentType: "json" });
+		else await deps.queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
 	} catch (error) {
-		// Un-record the event so Stripe's retry runs it again and enqueues; if even
-		// this fails the reconciler re-enqueues the waiting job.
-		await forgetLedgerEntry(db, ledger.eventId, ledger.nonce).catch(() => {});
-		log("PROVISIONING_ENQUEUE_FAILED", { client_id: clientId, job_id: job.id, error: errorMessage(error) });
+		await forgetLedgerEntry(deps.db, ledger.eventId, ledger.nonce).catch(() => {});
+		const provisioning = messages.some((m) => m.type === "provision");
+		log(provisioning ? "PROVISIONING_ENQUEUE_FAILED" : "WORK_ENQUEUE_FAILED", {
+			client_id: clientId ?? null,
+			types: messages.map((m) => m.type).join(","),
+			error: errorMessage(error),
+		});
 		throw new EnqueueError(`queue send failed: ${errorMessage(error)}`);
 	}
-	log("PROVISIONING_ENQUEUED", { client_id: clientId, job_id: job.id, checkout_session_id: change.checkoutSessionId });
-	return { status: "applied", clientId, jobId: job.id, enqueued: true };
 }

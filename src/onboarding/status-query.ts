@@ -3,11 +3,9 @@
 // interval per client, claimed in D1) and runs the webhook's own payment path.
 import { sha256Hex } from "../crypto";
 import { claimStripeCheck, markCheckoutOpen, markReturned } from "../db/clients";
-import type { Db } from "../db/database";
 import { type StatusRow, statusRowByTokenHash } from "../db/status-read";
 import { errorMessage, log } from "../log";
-import type { StripeApi } from "../stripe/api";
-import type { WorkQueue } from "../work/messages";
+import type { PaymentDeps } from "./payments";
 import { deriveSetupStatus, isSettled, type SetupStatus } from "./setup-status";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";
 
@@ -16,12 +14,7 @@ export const SYNC_AFTER_MS = 3_000;
 /** At most one Stripe call per client per interval, however many tabs poll. */
 export const SYNC_INTERVAL_MS = 5_000;
 
-export interface StatusQueryDeps {
-	db: Db;
-	queue: WorkQueue;
-	stripe: StripeApi | null;
-	now: number;
-}
+export type StatusQueryDeps = PaymentDeps;
 
 export interface OnboardingStatus extends SetupStatus {
 	crn: string;

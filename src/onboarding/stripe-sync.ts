@@ -2,16 +2,10 @@
 // the webhook's own payment path with what it says. The ledger id is derived
 // from the session and its payment status, so asking twice changes nothing.
 import type Stripe from "stripe";
-import type { Db } from "../db/database";
 import { changeFromCheckoutSession } from "../stripe/events";
-import type { WorkQueue } from "../work/messages";
-import { applyPaymentChange, type PaymentOutcome } from "./payments";
+import { applyPaymentChange, type PaymentDeps, type PaymentOutcome } from "./payments";
 
-export interface SyncDeps {
-	db: Db;
-	queue: WorkQueue;
-	now: number;
-}
+export type SyncDeps = PaymentDeps;
 
 export function syncLedgerId(session: Pick<Stripe.Checkout.Session, "id" | "payment_status">): string {
 	return `sync_${session.id}_${session.payment_status}`;

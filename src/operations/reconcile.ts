@@ -29,7 +29,7 @@ export interface ReconcileDeps {
 	db: Db;
 	queue: WorkQueue;
 	stripe: StripeApi | null;
-	config: Pick<Config, "appUrl">;
+	config: Pick<Config, "appUrl" | "planByPrice">;
 	now: number;
 }
 

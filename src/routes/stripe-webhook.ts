@@ -84,7 +84,7 @@ stripeWebhookRoutes.post("/stripe", limit, async (c) => {
 	});
 
 	try {
-		const outcome = await applyStripeEvent({ db, queue: d.queue, now }, ledgerEntryFor(event), change);
+		const outcome = await applyStripeEvent({ ...d, now }, ledgerEntryFor(event), change);
 		if (outcome.status === "ignored") {
 			log("WEBHOOK_IGNORED", { event_id: event.id, event_type: event.type, duplicate: outcome.duplicate });
 			return c.json({ received: true, ignored: true });
@@ -92,7 +92,7 @@ stripeWebhookRoutes.post("/stripe", limit, async (c) => {
 		log("WEBHOOK_PROCESSED_OK", {
 			event_id: event.id,
 			event_type: event.type,
-			client_id: outcome.clientId ?? null,
+			client_id: "clientId" in outcome ? (outcome.clientId ?? null) : null,
 			outcome: outcome.status,
 		});
 		return c.json({ received: true, duplicate: outcome.status === "duplicate" });

@@ -50,6 +50,11 @@ export interface StripeApi {
 	retrievePrice(id: string): Promise<Stripe.Price>;
 	/** Untrusted until `asEvent` checks it. */
 	retrieveEvent(id: string): Promise<unknown>;
+	/** The invoices a payment intent paid (a subscription's charge names no invoice of its own). */
+	listInvoicePayments(paymentIntentId: string): Promise<Stripe.ApiList<Stripe.InvoicePayment>>;
+	retrieveInvoice(id: string): Promise<Stripe.Invoice>;
+	retrieveCustomer(id: string): Promise<Stripe.Customer | Stripe.DeletedCustomer>;
+	retrieveSubscription(id: string): Promise<Stripe.Subscription>;
 }
 
 /** How `call` retries; the defaults follow stripe-node's backoff (0.5 s doubling, capped, with jitter). */
@@ -145,6 +150,14 @@ export function createStripeApi(
 		listWebhookEndpoints: () => call("GET", "/v1/webhook_endpoints?limit=100"),
 		retrievePrice: (id) => call("GET", `/v1/prices/${encodeURIComponent(id)}`),
 		retrieveEvent: (id) => call("GET", `/v1/events/${encodeURIComponent(id)}`),
+		listInvoicePayments: (paymentIntentId) =>
+			call(
+				"GET",
+				`/v1/invoice_payments?${encodeForm({ payment: { type: "payment_intent", payment_intent: paymentIntentId }, limit: 10 })}`,
+			),
+		retrieveInvoice: (id) => call("GET", `/v1/invoices/${encodeURIComponent(id)}`),
+		retrieveCustomer: (id) => call("GET", `/v1/customers/${encodeURIComponent(id)}`),
+		retrieveSubscription: (id) => call("GET", `/v1/subscriptions/${encodeURIComponent(id)}`),
 	};
 }
 

@@ -5,7 +5,9 @@
 import { deferJob, failJob, releaseJob } from "../db/jobs";
 import type { Deps } from "../deps";
 import { type LogEvent, type LogFields, log } from "../log";
+import { adoptSubscription } from "../onboarding/adopt";
 import { sendRequestedLink } from "../onboarding/links";
+import { sendNotice } from "../onboarding/notices";
 import { provisionJob } from "../onboarding/provisioning";
 import type { WorkOf, WorkType } from "./messages";
 
@@ -56,6 +58,21 @@ export const WORK_HANDLERS: { [T in WorkType]: WorkHandler<T> } = {
 		async run(d, m) {
 			await sendRequestedLink(d, m);
 		},
+		failed: async (_d, _m, error) => ({ error: error ?? "retries exhausted" }),
+	},
+	notice: {
+		logs: { deferred: "NOTICE_DEFERRED", retry: "NOTICE_RETRY", failed: "NOTICE_FAILED" },
+		fields: (m) => ({ kind: m.kind, client_id: m.clientId }),
+		async run(d, m) {
+			await sendNotice(d, m);
+		},
+		failed: async (_d, _m, error) => ({ error: error ?? "retries exhausted" }),
+	},
+	adopt: {
+		// Adopting sends no email itself (the provisioning job it makes does): it is never deferred.
+		logs: { deferred: "ADOPT_RETRY", retry: "ADOPT_RETRY", failed: "ADOPT_FAILED" },
+		fields: (m) => ({ subscription_id: m.subscriptionId, plan_code: m.planCode }),
+		run: (d, m) => adoptSubscription(d, m),
 		failed: async (_d, _m, error) => ({ error: error ?? "retries exhausted" }),
 	},
 };

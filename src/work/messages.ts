@@ -20,7 +20,29 @@ interface WorkPayloads {
 		requestId: string;
 		slotAt?: number;
 	};
+	/** An email about a plan's money: a failed renewal, a payment to confirm, a trial ending. */
+	notice: {
+		kind: NoticeKind;
+		clientId: string;
+		/** The email's idempotency key: one per failed attempt, invoice or trial. */
+		key: string;
+		/** Stripe's hosted invoice page, for a failed or unconfirmed payment. */
+		url?: string;
+		trialEndsAt?: number;
+		/** The event's time (epoch seconds): a later paid invoice makes the notice moot. */
+		eventAt: number;
+		slotAt?: number;
+	};
+	/** A subscription made outside Checkout for a plan we sell: make its client and onboard its customer. */
+	adopt: {
+		subscriptionId: string;
+		customerId: string;
+		planCode: string;
+	};
 }
+
+export const NOTICE_KINDS = ["payment_failed", "confirm_payment", "trial_ending"] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 export type WorkType = keyof WorkPayloads;
 // A message as a map over its types (rather than a plain union) lets the
@@ -61,6 +83,26 @@ const PARSERS: { [T in WorkType]: (b: Fields, slotAt: number | undefined) => Wor
 			? { type: "link", purpose, email: b.email, requestId: b.requestId, slotAt }
 			: null;
 	},
+	notice: (b, slotAt) => {
+		const kind = NOTICE_KINDS.find((k) => k === b.kind);
+		if (!kind || typeof b.clientId !== "string" || typeof b.key !== "string" || typeof b.eventAt !== "number") {
+			return null;
+		}
+		return {
+			type: "notice",
+			kind,
+			clientId: b.clientId,
+			key: b.key,
+			url: typeof b.url === "string" ? b.url : undefined,
+			trialEndsAt: typeof b.trialEndsAt === "number" ? b.trialEndsAt : undefined,
+			eventAt: b.eventAt,
+			slotAt,
+		};
+	},
+	adopt: (b) =>
+		typeof b.subscriptionId === "string" && typeof b.customerId === "string" && typeof b.planCode === "string"
+			? { type: "adopt", subscriptionId: b.subscriptionId, customerId: b.customerId, planCode: b.planCode }
+			: null,
 };
 
 function isWorkType(type: unknown): type is WorkType {
