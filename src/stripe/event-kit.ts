@@ -587,6 +587,11 @@ export function paidCheckoutSession(ref: CheckoutRef, created: number, overrides
 	});
 }
 
+/** A Stripe list object (`object: "list"`) holding one item, at its own URL. */
+function oneItemList<L extends object, I>(base: L, item: I, url: string) {
+	return { ...base, data: [item], url };
+}
+
 export interface SubscriptionFields extends StripeObject {
 	id: string;
 	customer: string;
@@ -599,19 +604,17 @@ export interface SubscriptionFields extends StripeObject {
 export function subscription(fields: SubscriptionFields) {
 	const { price, ...rest } = fields;
 	const [item] = SUBSCRIPTION.items.data;
-	const items = {
-		...SUBSCRIPTION.items,
-		data: [
-			{
-				...item,
-				subscription: fields.id,
-				price: { ...item?.price, id: price ?? item?.price.id },
-				current_period_start: fields.created,
-				current_period_end: fields.created + 30 * 86_400,
-			},
-		],
-		url: `/v1/subscription_items?subscription=${fields.id}`,
-	};
+	const items = oneItemList(
+		SUBSCRIPTION.items,
+		{
+			...item,
+			subscription: fields.id,
+			price: { ...item?.price, id: price ?? item?.price.id },
+			current_period_start: fields.created,
+			current_period_end: fields.created + 30 * 86_400,
+		},
+		`/v1/subscription_items?subscription=${fields.id}`,
+	);
 	return { ...SUBSCRIPTION, billing_cycle_anchor: fields.created, start_date: fields.created, items, ...rest };
 }
 
@@ -637,20 +640,18 @@ export interface InvoiceFields extends StripeObject {
  */
 export function invoice({ subscription: sub, metadata, ...fields }: InvoiceFields) {
 	const [line] = INVOICE.lines.data;
-	const lines = {
-		...INVOICE.lines,
-		data: [
-			{
-				...line,
-				invoice: fields.id,
-				parent: {
-					...line?.parent,
-					subscription_item_details: { ...line?.parent.subscription_item_details, subscription: sub },
-				},
+	const lines = oneItemList(
+		INVOICE.lines,
+		{
+			...line,
+			invoice: fields.id,
+			parent: {
+				...line?.parent,
+				subscription_item_details: { ...line?.parent.subscription_item_details, subscription: sub },
 			},
-		],
-		url: `/v1/invoices/${fields.id}/lines`,
-	};
+		},
+		`/v1/invoices/${fields.id}/lines`,
+	);
 	const parent = { ...INVOICE.parent, subscription_details: { metadata, subscription: sub } };
 	return { ...INVOICE, effective_at: fields.created, lines, parent, ...fields };
 }
