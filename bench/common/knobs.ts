@@ -1,4 +1,4 @@
-// Env knobs, paths and constants of `npm run bench`, plus its progress line on
+// Env knobs, paths and constants of both benches, their progress line on
 // stderr and BenchError, the error whose message alone explains a failed run.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -1,6 +1,7 @@
 // A small closed-loop load generator: a fixed number of workers over one
 // keep-alive agent, each sending its next request as soon as the previous one
-// answers. Bounded by request count, a per-request timeout and a phase deadline.
+// answers. Bounded by request count, a per-request timeout and a phase deadline;
+// a phase that failed is reported with the server's log.
 import http from "node:http";
 import { type DevServer, logTail } from "../common/dev-servers.ts";
 import { httpRequest, type LoadRequest } from "../common/http.ts";
