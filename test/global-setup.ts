@@ -1,7 +1,7 @@
 // Starts the Stripe and mail-provider stand-in once for the whole run and
 // hands its URL to the Workers pool (vitest.config.ts) and to tests.
 import type { TestProject } from "vitest/node";
-import { startStandIn } from "./support/stand-in-server";
+import { startStandIn } from "./support/stand-in/server.ts";
 
 declare module "vitest" {
 	export interface ProvidedContext {
@@ -10,7 +10,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-	const { server, url } = await startStandIn();
+	const { url, close } = await startStandIn();
 	project.provide("standInUrl", url);
-	return () => new Promise<void>((resolve) => server.close(() => resolve()));
+	return close;
 }

@@ -5,7 +5,6 @@ import { isLoopbackOrigin, isPublicHttpsOrigin } from "../src/origins";
 import { STRIPE_API_VERSION } from "../src/stripe/api-version";
 import { changeFromEvent, HANDLED_EVENT_TYPES, INVOICE_PARENT_API_VERSION, parseEvent } from "../src/stripe/events";
 import { provisionMessage } from "../src/work/messages";
-import invoiceFixture from "./fixtures/stripe/invoice.json";
 import {
 	ADMIN_TOKEN,
 	APP_URL,
@@ -14,9 +13,11 @@ import {
 	captureLogs,
 	countOf,
 	createClient,
+	devIds,
 	envelope,
 	envWith,
 	insertJob,
+	invoiceEvent,
 	jobOf,
 	nowSeconds,
 	outboxToken,
@@ -478,20 +479,13 @@ function legacyInvoiceEvent(
 	type: "invoice.paid" | "invoice.payment_failed",
 	client: ClientRef,
 	created: number,
-	subscription: string | { id: string } = `sub_${client.clientId.slice(0, 8)}`,
+	subscription: string | { id: string } = devIds(client.clientId).subscription,
 ) {
-	const { parent: _parent, ...invoice } = invoiceFixture;
+	const { parent: _parent, ...legacy } = invoiceEvent(type, client, { created }).data.object;
 	return {
 		...envelope(
 			type,
-			{
-				...invoice,
-				id: uniqueId("in_"),
-				customer: `cus_${client.clientId.slice(0, 8)}`,
-				status: type === "invoice.paid" ? "paid" : "open",
-				subscription,
-				subscription_details: { metadata: { client_id: client.clientId } },
-			},
+			{ ...legacy, subscription, subscription_details: { metadata: { client_id: client.clientId } } },
 			{ created },
 		),
 		api_version: "2024-06-20",
@@ -513,7 +507,7 @@ describe("invoice events in the pre-basil shape", () => {
 		const paid = parseEvent(payloadOf(legacyInvoiceEvent("invoice.paid", client, at)));
 		expect(paid && changeFromEvent(paid)).toMatchObject({
 			clientId: client.clientId,
-			subscriptionId: `sub_${client.clientId.slice(0, 8)}`,
+			subscriptionId: devIds(client.clientId).subscription,
 			invoice: { status: "paid", eventAt: at },
 			confirmsPayment: true,
 		});

@@ -5,6 +5,7 @@ import { passwordProblem } from "../src/rules/password-policy";
 import {
 	api,
 	captureLogs,
+	devIds,
 	expectNoSecrets,
 	outboxToken,
 	paidClient,
@@ -198,7 +199,7 @@ describe("billing", () => {
 		expect(response.status).toBe(200);
 		const body = (await response.json()) as { url: string };
 		expect(body.url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\/bps_/);
-		const customer = `cus_${client.clientId.slice(0, 8)}`;
+		const customer = devIds(client.clientId).customer;
 		const [request] = (await standInRequests(customer)).filter((r) => r.path === "/v1/billing_portal/sessions");
 		expect(request?.form).toEqual({ customer, return_url: "http://127.0.0.1:8787/dashboard" });
 		expectNoSecrets(JSON.stringify(body));

@@ -4,6 +4,7 @@ import {
 	captureLogs,
 	checkoutCompleted,
 	createClient,
+	devIds,
 	expectNoSecrets,
 	payloadOf,
 	postWebhook,
@@ -100,7 +101,7 @@ describe("no secret ever leaves", () => {
 			event_type: "checkout.session.completed",
 			livemode: false,
 			client_id: client.clientId,
-			subscription_id: `sub_${client.clientId.slice(0, 8)}`,
+			subscription_id: devIds(client.clientId).subscription,
 			checkout_session_id: client.sessionId,
 		});
 		expect(logs.events("WEBHOOK_PROCESSED_OK")[0]).toMatchObject({

@@ -9,8 +9,7 @@ import { findClientBySessionId } from "../db/clients";
 import { listOutbox } from "../db/outbox";
 import { deps } from "../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
-import { STRIPE_API_VERSION } from "../stripe/api-version";
-import { signStripePayload } from "../stripe/signature";
+import { devSubscription, paidCheckoutSession, signedEvent, stripeEvent } from "../stripe/event-kit";
 import { stripeWebhookRoutes } from "./stripe-webhook";
 
 export const devRoutes = new Hono<AppEnv>();
@@ -56,62 +55,27 @@ devRoutes.post("/api/dev/checkout/:id/pay", async (c) => {
 	const redirect = success.startsWith(`${config.appUrl}/onboarding?t=`) ? success : `${config.appUrl}/`;
 
 	const now = Math.floor(d.clock() / 1000);
-	const eventId = () => `evt_dev_${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
-	const short = client.id.replace(/-/g, "").slice(0, 14);
-	const metadata = { client_id: client.id, plan_code: client.planCode, customer_reference: client.crn };
-	const event = {
-		id: eventId(),
-		object: "event",
-		api_version: STRIPE_API_VERSION,
-		created: now,
-		livemode: false,
-		pending_webhooks: 1,
-		request: { id: null, idempotency_key: null },
-		type: "checkout.session.completed",
-		data: {
-			object: {
-				id: client.checkoutSessionId,
-				object: "checkout.session",
-				amount_subtotal: 2900,
-				amount_total: 2900,
-				client_reference_id: client.id,
-				created: now,
-				currency: "usd",
-				customer: `cus_dev_${short}`,
-				customer_details: { email: client.email, name: client.name },
-				customer_email: client.email,
-				livemode: false,
-				metadata,
-				mode: "subscription",
-				payment_status: "paid",
-				status: "complete",
-				subscription: `sub_dev_${short}`,
-				success_url: redirect,
-				ui_mode: "hosted",
-				url: null,
-			},
+	const session = paidCheckoutSession(
+		{
+			clientId: client.id,
+			crn: client.crn,
+			planCode: client.planCode,
+			sessionId: client.checkoutSessionId,
+			email: client.email,
+			name: client.name,
 		},
-	};
+		now,
+		{ success_url: redirect },
+	);
+	const event = stripeEvent("checkout.session.completed", session, { created: now });
 	// What Stripe sends for a paid subscription checkout: the session, then the subscription.
-	const subscription = {
-		...event,
-		id: eventId(),
-		type: "customer.subscription.created",
-		data: {
-			object: {
-				id: `sub_dev_${short}`,
-				object: "subscription",
-				customer: `cus_dev_${short}`,
-				status: "active",
-				metadata,
-				created: now,
-				livemode: false,
-			},
-		},
-	};
-	for (const signedEvent of [event, subscription]) {
-		const payload = JSON.stringify(signedEvent, null, 2);
-		const signature = await signStripePayload(payload, config.webhookSecrets[0] ?? "", now);
+	const subscriptionCreated = stripeEvent(
+		"customer.subscription.created",
+		devSubscription(client.id, "active", now, session.metadata),
+		{ created: now },
+	);
+	for (const delivery of [event, subscriptionCreated]) {
+		const { payload, signature } = await signedEvent(delivery, config.webhookSecrets[0] ?? "", now);
 		// Through the real webhook route: signature, ledger, batch, enqueue.
 		const response = await stripeWebhookRoutes.fetch(
 			new Request(new URL("/stripe", c.req.url), {

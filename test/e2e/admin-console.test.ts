@@ -4,27 +4,31 @@
 // widths go to screenshots/ (git-ignored).
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StandInClient, standInClient } from "../support/stand-in/client.ts";
+import { startStandIn } from "../support/stand-in/server.ts";
 import { launchBrowser, newPage, recordAnnouncements, shoot } from "./support/browser";
-import { type MailProvider, startMailProvider } from "./support/mail-provider";
 import { apiCheckout, pay } from "./support/shop";
-import { startDevWorkerMailingTo, type WorkerServer } from "./support/worker-server";
+import { E2E_MAIL_KEY, startDevWorkerMailingTo, type WorkerServer } from "./support/worker-server";
 
 // At least 32 characters, or the doctor's admin_token check fails.
 const ADMIN_TOKEN = "e2e-console-token-0123456789abcdef0123";
 let worker: WorkerServer;
-let mail: MailProvider;
+let standIn: Awaited<ReturnType<typeof startStandIn>>;
+let mail: ReturnType<StandInClient["mailbox"]>;
 let browser: Browser;
 
 beforeAll(async () => {
-	mail = await startMailProvider();
-	worker = await startDevWorkerMailingTo(mail.url, { ADMIN_TOKEN });
+	standIn = await startStandIn();
+	const client = standInClient(standIn.url);
+	mail = client.mailbox(E2E_MAIL_KEY);
+	worker = await startDevWorkerMailingTo(client.mailBase, { ADMIN_TOKEN });
 	browser = await launchBrowser();
 }, 600_000);
 
 afterAll(async () => {
 	await browser?.close();
 	await worker?.stop();
-	await mail?.close();
+	await standIn?.close();
 });
 
 /** A checkout made through the API and paid through the dev checkout stand-in. */
@@ -60,7 +64,7 @@ describe("operator console in a browser", () => {
 	it("retries a job the mail provider failed, watches it complete, finds the customer and sends a link", async () => {
 		const email = `grace.${Date.now()}@example.com`;
 		// The welcome email is refused with a 422: a permanent failure, so the job fails at once.
-		mail.rejectNext(1);
+		await mail.configure({ fail: { status: 422, name: "validation_error", times: 1 } });
 		const crn = await buy(email);
 		await expect.poll(() => provisioningState(crn), { timeout: 15_000 }).toBe("failed");
 
@@ -114,7 +118,7 @@ describe("operator console in a browser", () => {
 		await expect.poll(() => page.locator("#stat-provisioned").textContent()).toBe("1");
 		expect(await page.locator("#stat-failed").textContent()).toBe("0");
 		expect(await page.locator("#latency").textContent()).toMatch(/p50 .+, p95 .+ \(1 completed\)/);
-		expect(mail.emails.filter((m) => m.to.includes(email))).toHaveLength(1);
+		expect(await mail.to(email)).toHaveLength(1);
 		await shoot(page, "admin-03-retried");
 
 		// 4. Find the customer by CRN, typed in lower case.
@@ -136,7 +140,7 @@ describe("operator console in a browser", () => {
 		await expect
 			.poll(() => page.locator("#announce").textContent())
 			.toBe(`${crn}: set-password link queued for sending.`);
-		await expect.poll(() => mail.emails.filter((m) => m.to.includes(email)).length, { timeout: 10_000 }).toBe(2);
+		await expect.poll(async () => (await mail.to(email)).length, { timeout: 10_000 }).toBe(2);
 		await expect
 			.poll(() => page.locator("#customer-links").textContent(), { timeout: 10_000 })
 			.toContain("support: sent");

@@ -5,8 +5,9 @@
 // plan, and the dashboard when a renewal fails and when the plan ends.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkoutSession } from "../../src/stripe/event-kit";
 import { launchBrowser, newPage, shoot } from "./support/browser";
-import { apiCheckout, type Checkout, devSubscription, pay, sendStripeEvent } from "./support/shop";
+import { apiCheckout, type Checkout, devSubscriptionOf, pay, sendStripeEvent } from "./support/shop";
 import { startWorker, type WorkerServer } from "./support/worker-server";
 
 const PASSWORD = "a long and unusual passphrase";
@@ -133,16 +134,18 @@ describe("a customer over time, in a browser", () => {
 		const page = await newPage(browser);
 		await page.goto(checkout.success);
 		await expect.poll(() => page.locator("#status-headline").textContent()).toBe("Confirming…");
-		const expired = await sendStripeEvent(worker.url, "checkout.session.expired", {
-			id: checkout.session,
-			object: "checkout.session",
-			client_reference_id: checkout.clientId,
-			metadata: { client_id: checkout.clientId },
-			mode: "subscription",
-			status: "expired",
-			payment_status: "unpaid",
-			livemode: false,
-		});
+		const expired = await sendStripeEvent(
+			worker.url,
+			"checkout.session.expired",
+			checkoutSession({
+				id: checkout.session,
+				client_reference_id: checkout.clientId,
+				metadata: { client_id: checkout.clientId },
+				status: "expired",
+				payment_status: "unpaid",
+				url: null,
+			}),
+		);
 		expect(expired.status).toBe(200);
 		await expect
 			.poll(() => page.locator("#status-headline").textContent(), { timeout: 10_000 })
@@ -177,7 +180,7 @@ describe("a customer over time, in a browser", () => {
 			expect.arrayContaining(["Starter", "Pro"]),
 		);
 
-		await sendStripeEvent(worker.url, "customer.subscription.updated", devSubscription(second, "past_due"));
+		await sendStripeEvent(worker.url, "customer.subscription.updated", devSubscriptionOf(second, "past_due"));
 		await page.reload();
 		const banner = page.locator("#access-banner");
 		await expect.poll(() => banner.getAttribute("data-kind")).toBe("past_due");
@@ -189,7 +192,7 @@ describe("a customer over time, in a browser", () => {
 		await shoot(page, "25-dashboard-past-due");
 
 		for (const plan of [first, second]) {
-			await sendStripeEvent(worker.url, "customer.subscription.deleted", devSubscription(plan, "canceled"));
+			await sendStripeEvent(worker.url, "customer.subscription.deleted", devSubscriptionOf(plan, "canceled"));
 		}
 		await page.reload();
 		await expect.poll(() => banner.getAttribute("data-kind")).toBe("ended");

@@ -6,21 +6,25 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type StandInClient, standInClient } from "../support/stand-in/client.ts";
+import { startStandIn } from "../support/stand-in/server.ts";
 import { launchBrowser, newPage as openPage, recordAnnouncements, shoot } from "./support/browser";
-import { type MailProvider, startMailProvider } from "./support/mail-provider";
 import { apiCheckout as checkoutAt, pay as payAt } from "./support/shop";
-import { startDevWorkerMailingTo, type WorkerServer } from "./support/worker-server";
+import { E2E_MAIL_KEY, startDevWorkerMailingTo, type WorkerServer } from "./support/worker-server";
 
 const SUPPORT = "help@onboarding.test";
 const DOCTOR_TOKEN = "e2e-admin-token-0123456789abcdef0123";
 let worker: WorkerServer;
-let mail: MailProvider;
+let standIn: Awaited<ReturnType<typeof startStandIn>>;
+let mail: ReturnType<StandInClient["mailbox"]>;
 let browser: Browser;
 
 // Generous: the first run on a fresh machine installs Chromium from apt.
 beforeAll(async () => {
-	mail = await startMailProvider();
-	worker = await startDevWorkerMailingTo(mail.url, { SUPPORT_EMAIL: SUPPORT, ADMIN_TOKEN: DOCTOR_TOKEN });
+	standIn = await startStandIn();
+	const client = standInClient(standIn.url);
+	mail = client.mailbox(E2E_MAIL_KEY);
+	worker = await startDevWorkerMailingTo(client.mailBase, { SUPPORT_EMAIL: SUPPORT, ADMIN_TOKEN: DOCTOR_TOKEN });
 	browser = await launchBrowser();
 }, 600_000);
 
@@ -31,7 +35,7 @@ const pay = (checkout: { session: string; success: string }) => payAt(worker.url
 afterAll(async () => {
 	await browser?.close();
 	await worker?.stop();
-	await mail?.close();
+	await standIn?.close();
 });
 
 describe("customer journey in a browser", () => {
@@ -59,7 +63,7 @@ describe("customer journey in a browser", () => {
 		await shoot(onboarding, "03-onboarding-confirming");
 
 		// Pay, with the welcome email held at the provider: the page shows the setup in progress.
-		mail.hold();
+		await mail.configure({ hold: true });
 		await page.click("#pay");
 		await page.waitForURL(/\/onboarding\?t=/);
 		await expect
@@ -68,7 +72,7 @@ describe("customer journey in a browser", () => {
 		expect(await onboarding.locator("#step-payment-state").textContent()).toBe("Payment complete");
 		await shoot(onboarding, "04-onboarding-portal-setup");
 
-		mail.release();
+		await mail.configure({ hold: false });
 		await expect
 			.poll(() => headline.textContent(), { timeout: 10_000 })
 			.toBe("Your portal is ready — check your inbox for the email with your set-password link");
@@ -88,7 +92,8 @@ describe("customer journey in a browser", () => {
 		expect(onboardingResponse.headers.get("referrer-policy")).toBe("no-referrer");
 		expect(onboardingResponse.headers.get("cache-control")).toBe("no-store");
 
-		const link = mail.linkFor(email);
+		const [welcome] = await mail.to(email);
+		const link = welcome?.text.match(/https?:\/\/\S+\/set-password\?token=\S+/)?.[0];
 		expect(link).toMatch(/\/set-password\?token=[A-Za-z0-9_-]{43}$/);
 		await page.goto(link ?? "");
 		await shoot(page, "06-set-password");
@@ -140,7 +145,7 @@ describe("customer journey in a browser", () => {
 
 	it("shows the failure message and a banner with the CRN and support email when provisioning fails", async () => {
 		// The mail provider refuses the welcome email as a bad request: the job fails at once.
-		mail.rejectNext(1);
+		await mail.configure({ fail: { status: 422, name: "validation_error", times: 1 } });
 		const second = await apiCheckout(`refused.${Date.now()}@example.com`);
 		await pay(second);
 		const page = await newPage();

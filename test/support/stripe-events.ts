@@ -1,11 +1,19 @@
-// Real-shaped Stripe events from the fixtures, signed with the stripe SDK's own
-// test-header helper, exactly as Stripe would deliver them.
+// The workerd tests' Stripe events: the event kit's real-shaped objects for a
+// test client, signed with the stripe SDK's own test-header helper (an oracle
+// independent of the product's signer), exactly as Stripe would deliver them.
 import Stripe from "stripe";
-import checkoutSessionFixture from "../fixtures/stripe/checkout.session.json";
-import eventFixture from "../fixtures/stripe/event.json";
-import invoiceFixture from "../fixtures/stripe/invoice.json";
-import subscriptionFixture from "../fixtures/stripe/subscription.json";
+import {
+	devIds,
+	devSubscription,
+	eventPayload,
+	invoice,
+	type EventOptions as KitEventOptions,
+	paidCheckoutSession,
+	stripeEvent,
+} from "../../src/stripe/event-kit";
 import { TEST_SECRETS } from "./test-secrets";
+
+export { devIds };
 
 export const WEBHOOK_SECRET = TEST_SECRETS.STRIPE_WEBHOOK_SECRET_TEST;
 /** The tests run on wrangler.toml's top-level (local) vars. */
@@ -22,21 +30,10 @@ export function uniqueId(prefix: string): string {
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export interface EventOptions {
-	id?: string;
-	created?: number;
-	livemode?: boolean;
-}
+export type EventOptions = Partial<KitEventOptions>;
 
 export function envelope<T>(type: string, object: T, opts: EventOptions = {}) {
-	return {
-		...eventFixture,
-		id: opts.id ?? uniqueId("evt_"),
-		created: opts.created ?? nowSeconds(),
-		livemode: opts.livemode ?? false,
-		type,
-		data: { object },
-	};
+	return stripeEvent(type, object, { ...opts, created: opts.created ?? nowSeconds() });
 }
 
 export interface ClientRef {
@@ -47,22 +44,17 @@ export interface ClientRef {
 }
 
 export function checkoutSessionObject(client: ClientRef, overrides: Record<string, unknown> = {}) {
-	return {
-		...checkoutSessionFixture,
-		id: client.sessionId,
-		client_reference_id: client.clientId,
-		metadata: {
-			client_id: client.clientId,
-			plan_code: client.planCode ?? "starter",
-			customer_reference: client.crn,
-			onboarding_origin: APP_URL,
+	return paidCheckoutSession(
+		{
+			clientId: client.clientId,
+			crn: client.crn,
+			planCode: client.planCode ?? "starter",
+			sessionId: client.sessionId,
+			metadata: { onboarding_origin: APP_URL },
 		},
-		customer: `cus_${client.clientId.slice(0, 8)}`,
-		subscription: `sub_${client.clientId.slice(0, 8)}`,
-		status: "complete",
-		payment_status: "paid",
-		...overrides,
-	};
+		nowSeconds(),
+		overrides,
+	);
 }
 
 export function checkoutCompleted(client: ClientRef, overrides: Record<string, unknown> = {}, opts: EventOptions = {}) {
@@ -75,17 +67,10 @@ export function subscriptionEvent(
 	status: string,
 	opts: EventOptions = {},
 ) {
-	return envelope(
-		type,
-		{
-			...subscriptionFixture,
-			id: `sub_${client.clientId.slice(0, 8)}`,
-			customer: `cus_${client.clientId.slice(0, 8)}`,
-			metadata: { client_id: client.clientId },
-			status,
-		},
-		opts,
-	);
+	const subscription = devSubscription(client.clientId, status, opts.created ?? nowSeconds(), {
+		client_id: client.clientId,
+	});
+	return envelope(type, subscription, opts);
 }
 
 export function invoiceEvent(
@@ -93,29 +78,20 @@ export function invoiceEvent(
 	client: ClientRef,
 	opts: EventOptions = {},
 ) {
-	return envelope(
-		type,
-		{
-			...invoiceFixture,
-			id: uniqueId("in_"),
-			customer: `cus_${client.clientId.slice(0, 8)}`,
-			status: type === "invoice.paid" ? "paid" : "open",
-			parent: {
-				...invoiceFixture.parent,
-				subscription_details: {
-					metadata: { client_id: client.clientId },
-					subscription: `sub_${client.clientId.slice(0, 8)}`,
-				},
-			},
-		},
-		opts,
-	);
+	const ids = devIds(client.clientId);
+	const object = invoice({
+		id: uniqueId("in_"),
+		customer: ids.customer,
+		subscription: ids.subscription,
+		status: type === "invoice.paid" ? "paid" : "open",
+		created: opts.created ?? nowSeconds(),
+		metadata: { client_id: client.clientId },
+	});
+	return envelope(type, object, opts);
 }
 
 /** Stripe sends pretty-printed JSON; we sign and post these exact bytes. */
-export function payloadOf(event: unknown): string {
-	return JSON.stringify(event, null, 2);
-}
+export const payloadOf = eventPayload;
 
 export async function signatureFor(payload: string, secret: string = WEBHOOK_SECRET, timestamp = nowSeconds()) {
 	return stripe.webhooks.generateTestHeaderStringAsync({ payload, secret, timestamp, cryptoProvider });

@@ -2,9 +2,8 @@
 // a checkout through the API, the development checkout stand-in's "Pay", and
 // Stripe events signed with the development webhook secret, posted to the real
 // webhook route exactly as Stripe would post them.
-import Stripe from "stripe";
 import { DEV_WEBHOOK_SECRET } from "../../../src/dev-defaults";
-import { STRIPE_API_VERSION } from "../../../src/stripe/api-version";
+import { devSubscription, type StripeObject, signedEvent, stripeEvent } from "../../../src/stripe/event-kit";
 
 export interface Checkout {
 	clientId: string;
@@ -49,29 +48,13 @@ export async function pay(baseUrl: string, checkout: Pick<Checkout, "session" | 
 
 let seq = 0;
 
-/** Posts a Stripe event about `checkout`'s client, signed as Stripe signs it. */
-export async function sendStripeEvent(
-	baseUrl: string,
-	type: string,
-	object: Record<string, unknown>,
-): Promise<Response> {
+/** Posts a Stripe event about `object`, signed as Stripe signs it, through the real webhook route. */
+export async function sendStripeEvent(baseUrl: string, type: string, object: StripeObject): Promise<Response> {
 	seq++;
-	const payload = JSON.stringify(
-		{
-			id: `evt_e2e_${Date.now().toString(36)}${seq}`,
-			object: "event",
-			api_version: STRIPE_API_VERSION,
-			created: Math.floor(Date.now() / 1000) + seq,
-			livemode: false,
-			pending_webhooks: 1,
-			request: { id: null, idempotency_key: null },
-			type,
-			data: { object },
-		},
-		null,
-		2,
-	);
-	const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: DEV_WEBHOOK_SECRET });
+	const now = Math.floor(Date.now() / 1000);
+	// A second apart each: the worker orders subscription events by `created`.
+	const event = stripeEvent(type, object, { created: now + seq });
+	const { payload, signature } = await signedEvent(event, DEV_WEBHOOK_SECRET, now);
 	return fetch(`${baseUrl}/api/webhook/stripe`, {
 		method: "POST",
 		headers: { "content-type": "application/json", "stripe-signature": signature },
@@ -79,15 +62,7 @@ export async function sendStripeEvent(
 	});
 }
 
-/** The development stand-in names the subscription after the client, as the dev checkout does. */
-export function devSubscription(checkout: Pick<Checkout, "clientId">, status: string) {
-	const short = checkout.clientId.replace(/-/g, "").slice(0, 14);
-	return {
-		id: `sub_dev_${short}`,
-		object: "subscription",
-		customer: `cus_dev_${short}`,
-		status,
-		metadata: { client_id: checkout.clientId },
-		livemode: false,
-	};
+/** The subscription the development checkout made for `checkout`'s client, now in `status`. */
+export function devSubscriptionOf(checkout: Pick<Checkout, "clientId">, status: string) {
+	return devSubscription(checkout.clientId, status, Math.floor(Date.now() / 1000), { client_id: checkout.clientId });
 }

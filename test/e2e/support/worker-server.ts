@@ -78,13 +78,16 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerS
 	};
 }
 
+/** The Resend API key the browser tests' worker sends with: its account at the stand-in. */
+export const E2E_MAIL_KEY = "re_e2e_key";
+
 /** `wrangler dev` as `npm run dev` runs it (dev tools, no Stripe key), mailing through the Resend stand-in at `mailUrl`. */
 export function startDevWorkerMailingTo(mailUrl: string, vars: Record<string, string> = {}): Promise<WorkerServer> {
 	return startWorker({
 		DEV_TOOLS: "1",
 		STRIPE_SECRET_KEY: "",
 		MAIL_TRANSPORT: "resend",
-		MAIL_API_KEY: "re_e2e_key",
+		MAIL_API_KEY: E2E_MAIL_KEY,
 		MAIL_API_BASE: mailUrl,
 		...vars,
 	});

@@ -3,7 +3,8 @@
 // invalid_idempotent_request for a different body and 409
 // concurrent_idempotent_requests while the first is still running; past the
 // team's rate it answers 429 rate_limit_exceeded with Retry-After; it can be
-// slow, answering only after it has accepted (and will deliver) the email.
+// slow, answering only after it has accepted (and will deliver) the email; and
+// it can be held, so sends wait on the way in until released.
 // https://resend.com/docs/dashboard/emails/idempotency-keys, /docs/api-reference/errors
 import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types.ts";
 
@@ -15,6 +16,8 @@ interface MailAccount {
 	perSecond: number;
 	failures: { status: number; name: string; times: number } | null;
 	calls: number;
+	/** While set, requests wait here before the provider looks at them. */
+	held: { until: Promise<void>; release: () => void } | null;
 }
 
 const resendError = (status: number, name: string, message: string, headers?: Record<string, string>): Answer => ({
@@ -30,7 +33,7 @@ export function createMailStandIn() {
 	const account = (key: string) => {
 		let a = accounts.get(key);
 		if (!a) {
-			a = { keys: new Map(), emails: [], delayMs: 0, perSecond: 1000, failures: null, calls: 0 };
+			a = { keys: new Map(), emails: [], delayMs: 0, perSecond: 1000, failures: null, calls: 0, held: null };
 			accounts.set(key, a);
 		}
 		return a;
@@ -39,6 +42,7 @@ export function createMailStandIn() {
 	async function send(r: RecordedRequest): Promise<Answer> {
 		if (!r.key.startsWith("re_")) return resendError(401, "validation_error", "API key is invalid");
 		const a = account(r.key);
+		if (a.held) await a.held.until;
 		a.calls++;
 		if (!rate.allow(r.key, a.perSecond)) {
 			return resendError(
@@ -90,9 +94,20 @@ export function createMailStandIn() {
 	return {
 		handles: (r: RecordedRequest) => r.path === "/resend/emails" && r.method === "POST",
 		send,
-		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}}` */
+		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}, hold?: boolean}` */
 		configure(body: Json) {
 			const a = account(String(body.key));
+			if (body.hold === true && !a.held) {
+				let release = () => {};
+				const until = new Promise<void>((resolve) => {
+					release = resolve;
+				});
+				a.held = { until, release };
+			}
+			if (body.hold === false && a.held) {
+				a.held.release();
+				a.held = null;
+			}
 			if (typeof body.delayMs === "number") a.delayMs = body.delayMs;
 			if (typeof body.perSecond === "number") a.perSecond = body.perSecond;
 			const fail = body.fail as { status?: number; name?: string; times?: number } | undefined;

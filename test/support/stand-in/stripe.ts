@@ -1,7 +1,7 @@
 // Stripe's REST API as far as we call it (checkout sessions, billing portal,
 // prices, events, webhook endpoints), unkind where Stripe is: past the account's
-// rate it answers 429 (checked before idempotency, so a 429 is never saved
-// against the key); an Idempotency-Key replays the first answer, 500s included,
+// rate it answers 429 with Retry-After (checked before idempotency, so a 429 is
+// never saved against the key); an Idempotency-Key replays the first answer, 500s included,
 // and the same key with other parameters is a 400 idempotency_error.
 // https://docs.stripe.com/rate-limits, https://docs.stripe.com/idempotency
 import billingPortalTemplate from "../../fixtures/stripe/billing_portal.session.json" with { type: "json" };
@@ -21,8 +21,14 @@ interface StripeAccount {
 	perSecond: number;
 }
 
-function stripeError(status: number, type: string, message: string, code?: string): Answer {
-	return { status, body: { error: { type, code, message } } };
+function stripeError(
+	status: number,
+	type: string,
+	message: string,
+	code?: string,
+	headers?: Record<string, string>,
+): Answer {
+	return { status, body: { error: { type, code, message } }, headers };
 }
 
 let counter = 0;
@@ -186,6 +192,7 @@ export function createStripeStandIn() {
 				"invalid_request_error",
 				"Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
 				"rate_limit",
+				{ "retry-after": "1" },
 			);
 		}
 		const idem = r.method === "POST" ? r.headers["idempotency-key"] : undefined;

@@ -1,10 +1,10 @@
-// Env knobs, paths and constants of `npm run bench`, plus its progress line on
+// Env knobs, paths and constants of both benches, their progress line on
 // stderr and BenchError, the error whose message alone explains a failed run.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-export const EMPTY_SRC = join(ROOT, "bench", "empty-worker");
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const EMPTY_SRC = join(ROOT, "bench", "quick", "empty-worker");
 /** JSON in bench-results/latest.json, worker logs in bench-results/*.log. */
 export const RESULTS_DIR = join(ROOT, "bench-results");
 export const WEBHOOK_SECRET = "whsec_bench_secret";

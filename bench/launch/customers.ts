@@ -2,8 +2,11 @@
 // a moment on Stripe's page, the payment (Stripe's webhooks, delivered its
 // way), and the onboarding page polling on public/js/onboarding.js's schedule.
 import type http from "node:http";
-import { clientIp } from "./clients.ts";
-import type { StandIns } from "./launch-stand-ins.ts";
+import { devIds, type StripeEvent } from "../../src/stripe/event-kit.ts";
+import { clientIp } from "../common/addresses.ts";
+import { httpRequest, type LoadRequest } from "../common/http.ts";
+import { sleep } from "../common/procs.ts";
+import type { StandIns } from "../common/stand-ins.ts";
 import {
 	checkoutCompleted,
 	type Delivery,
@@ -11,9 +14,7 @@ import {
 	deliver,
 	type Session,
 	subscriptionCreated,
-} from "./launch-webhooks.ts";
-import { httpRequest, type LoadRequest } from "./load.ts";
-import { sleep } from "./procs.ts";
+} from "./webhooks.ts";
 
 /** The onboarding page gives up (and shows the support banner) after 180 s. */
 export const POLL_LIMIT_MS = 180_000;
@@ -115,14 +116,13 @@ export async function runCustomer(
 	const session = (await ctx.standIns.completeSession(ctx.stripeKey, sessionId, {
 		status: "complete",
 		payment_status: "paid",
-		customer: `cus_launch${index}`,
-		subscription: `sub_launch${index}`,
+		...devIds(started.client_id),
 	})) as Session;
 	const paidAt = Date.now();
 	j.paidAt = paidAt;
 	const created = Math.floor(paidAt / 1000);
 	const onAnswer = (s: number) => count(ctx.answers, "POST /api/webhook/stripe", s);
-	const send = (event: ReturnType<typeof checkoutCompleted>, dueAt: number) =>
+	const send = (event: StripeEvent, dueAt: number) =>
 		deliver(ctx.origin, ctx.agent, event, dueAt, ctx.deadline, onAnswer);
 	const completed = checkoutCompleted(session, created);
 	const checkoutDue = paidAt + plan.lateMs + (plan.subscriptionFirst ? ctx.jitterMs() : 0);

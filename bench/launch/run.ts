@@ -2,13 +2,13 @@
 // schedule, workerd CPU sampled around the whole of it, and afterwards the
 // provisioning jobs read back from the instance's local D1.
 import http from "node:http";
-import type { DevServer } from "./dev-servers.ts";
-import { BenchError, progress } from "./knobs.ts";
-import { type ArrivalProfile, seededRandom } from "./launch-arrivals.ts";
-import { type Answers, type CustomerContext, type Journey, POLL_LIMIT_MS, runCustomer } from "./launch-customers.ts";
-import type { Exchange, StandIns } from "./launch-stand-ins.ts";
-import { planDelivery } from "./launch-webhooks.ts";
-import { type CpuSample, runWrangler, sampleCpu, sleep } from "./procs.ts";
+import type { DevServer } from "../common/dev-servers.ts";
+import { BenchError, progress } from "../common/knobs.ts";
+import { type CpuSample, runWrangler, sampleCpu, sleep } from "../common/procs.ts";
+import type { Exchange, StandIns } from "../common/stand-ins.ts";
+import { type ArrivalProfile, seededRandom } from "./arrivals.ts";
+import { type Answers, type CustomerContext, type Journey, POLL_LIMIT_MS, runCustomer } from "./customers.ts";
+import { planDelivery } from "./webhooks.ts";
 
 export interface JobRow {
 	clientId: string;

@@ -5,8 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ClientInfo, statusPoll } from "./clients.ts";
-import { reloadRetryCount, startDev, withReloadRetry } from "./dev-servers.ts";
+import { reloadRetryCount, startDev, withReloadRetry } from "../common/dev-servers.ts";
 import {
 	applyMigrations,
 	buildBundle,
@@ -15,7 +14,7 @@ import {
 	PAUSED_DELIVERY_DELAY_S,
 	pauseProvisioning,
 	snapshotWorker,
-} from "./instances.ts";
+} from "../common/instances.ts";
 import {
 	CONCURRENCY,
 	LATENCY_CLIENTS,
@@ -28,11 +27,12 @@ import {
 	STARTUP_RUNS,
 	TIMEOUT_S,
 	WEBHOOK_SECRET,
-} from "./knobs.ts";
-import { CLK_TCK, freePort, runBench, stopAll } from "./procs.ts";
+} from "../common/knobs.ts";
+import { CLK_TCK, freePort, runBench, stopAll } from "../common/procs.ts";
+import { callsByRoute, type StandIns, startStandIns } from "../common/stand-ins.ts";
+import { type ClientInfo, statusPoll } from "./clients.ts";
 import { evaluateTargets, report } from "./report.ts";
 import { measureColdStart } from "./startup.ts";
-import { type StripeStub, startStripeStub } from "./stripe-stub.ts";
 import {
 	assertPausedIdle,
 	FLOOR_PATH,
@@ -51,11 +51,13 @@ import {
  * empty worker with no assets). Results: a Markdown table and the targets on
  * stdout, JSON in bench-results/latest.json, worker logs in bench-results/*.log.
  */
+const STRIPE_KEY = "sk_test_bench";
+
 async function main() {
 	mkdirSync(RESULTS_DIR, { recursive: true });
 	const tmp = mkdtempSync(join(tmpdir(), "bench-"));
 	const loadBefore = loadavg()[0] as number;
-	let stub: StripeStub | undefined;
+	let standIns: StandIns | undefined;
 	try {
 		progress(`N=${N} concurrency=${CONCURRENCY} polls=${POLLS} latency=${LATENCY_CLIENTS}@${LATENCY_RATE}/s`);
 
@@ -85,9 +87,10 @@ async function main() {
 			applyMigrations("paused", PAUSED_DIR, persistPaused),
 		]);
 
-		const stubPort = await freePort();
-		stub = await startStripeStub(stubPort);
-		progress(`Stripe stand-in on ${stub.url}; starting wrangler dev for the real, paused and two empty workers`);
+		standIns = await startStandIns();
+		// This bench measures the worker, not Stripe's rate limit (bench:launch keeps Stripe's 25/s).
+		await standIns.limit(STRIPE_KEY, 100_000, "re_bench_unused", 1);
+		progress(`Stripe stand-in on ${standIns.url}; starting wrangler dev for the real, paused and two empty workers`);
 		const [realPort, pausedPort, floorPort, emptyPort] = [
 			await freePort(),
 			await freePort(),
@@ -100,9 +103,9 @@ async function main() {
 			"--var",
 			`STRIPE_WEBHOOK_SECRET_TEST:${WEBHOOK_SECRET}`,
 			"--var",
-			"STRIPE_SECRET_KEY:sk_test_bench",
+			`STRIPE_SECRET_KEY:${STRIPE_KEY}`,
 			"--var",
-			`STRIPE_API_BASE:${stub.url}`,
+			`STRIPE_API_BASE:${standIns.stripeBase}`,
 		];
 		const [real, paused, floorDev, emptyDev] = await Promise.all([
 			startDev("real", WORKER_DIR, realPort, [...workerVars, "--persist-to", persist], "/api/health"),
@@ -185,7 +188,7 @@ async function main() {
 			webhookToCompleted: latency,
 			targets,
 			reloadRetries: reloadRetryCount(),
-			stripeStandIn: Object.fromEntries(stub.seen),
+			stripeStandIn: callsByRoute(standIns.exchanges),
 		};
 		writeFileSync(join(RESULTS_DIR, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 		progress(`done; JSON in ${join(RESULTS_DIR, "latest.json")}`);
@@ -193,7 +196,7 @@ async function main() {
 	} finally {
 		progress("stopping wrangler dev and the stand-in");
 		await stopAll();
-		await stub?.close();
+		await standIns?.close();
 		rmSync(tmp, { recursive: true, force: true });
 	}
 }

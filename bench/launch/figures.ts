@@ -1,11 +1,12 @@
 // What one launch run measured: outcomes, the worker's 5xx, provider calls per
 // customer, time to ready, the throttled drain, CPU per customer, and the pass
 // checks.
-import type { Journey } from "./launch-customers.ts";
-import type { LaunchRun } from "./launch-run.ts";
-import type { Exchange } from "./launch-stand-ins.ts";
-import { readyTimes, timelines } from "./launch-timelines.ts";
-import { percentile } from "./load.ts";
+
+import type { Exchange } from "../common/stand-ins.ts";
+import { percentile } from "../common/stats.ts";
+import type { Journey } from "./customers.ts";
+import type { LaunchRun } from "./run.ts";
+import { readyTimes, timelines } from "./timelines.ts";
 
 export interface RunSettings {
 	name: string;

@@ -1,8 +1,8 @@
 // Each launch customer's moments on one line (the client's own and the job's
 // from D1), time to ready from them, and the customers in each state over
 // time that the in-flight picture draws.
-import type { Journey } from "./launch-customers.ts";
-import type { JobRow } from "./launch-run.ts";
+import type { Journey } from "./customers.ts";
+import type { JobRow } from "./run.ts";
 
 /** Each customer's moments, the jobs' own times from D1 included. */
 export interface Timeline {

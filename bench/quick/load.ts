@@ -1,15 +1,12 @@
 // A small closed-loop load generator: a fixed number of workers over one
 // keep-alive agent, each sending its next request as soon as the previous one
-// answers. Bounded by request count, a per-request timeout and a phase deadline.
+// answers. Bounded by request count, a per-request timeout and a phase deadline;
+// a phase that failed is reported with the server's log.
 import http from "node:http";
-
-export interface LoadRequest {
-	method: "GET" | "POST";
-	/** Path and query, sent to the target origin. */
-	path: string;
-	headers?: Record<string, string>;
-	body?: string;
-}
+import { type DevServer, logTail } from "../common/dev-servers.ts";
+import { httpRequest, type LoadRequest } from "../common/http.ts";
+import { BenchError } from "../common/knobs.ts";
+import { percentile } from "../common/stats.ts";
 
 export interface LoadOptions {
 	/** e.g. http://127.0.0.1:8787 */
@@ -49,68 +46,6 @@ export interface LoadResult {
 	/** Response bodies by request index (only when keepBodies). */
 	bodies?: string[];
 	timedOut: boolean;
-}
-
-export interface HttpResponse {
-	status: number;
-	body: string;
-	ms: number;
-}
-
-/** One request on the given agent; rejects on socket error or timeout. */
-export function httpRequest(
-	origin: string,
-	req: LoadRequest,
-	agent: http.Agent | undefined,
-	timeoutMs = 10_000,
-): Promise<HttpResponse> {
-	const url = new URL(req.path, origin);
-	const headers: Record<string, string | number> = { ...req.headers };
-	if (req.body !== undefined) headers["content-length"] = Buffer.byteLength(req.body);
-	const start = performance.now();
-	return new Promise((resolve, reject) => {
-		const r = http.request(
-			{
-				host: url.hostname,
-				port: url.port,
-				path: url.pathname + url.search,
-				method: req.method,
-				headers,
-				agent,
-				timeout: timeoutMs,
-			},
-			(res) => {
-				const chunks: Buffer[] = [];
-				res.on("data", (c: Buffer) => chunks.push(c));
-				res.on("end", () =>
-					resolve({
-						status: res.statusCode ?? 0,
-						body: Buffer.concat(chunks).toString("utf8"),
-						ms: performance.now() - start,
-					}),
-				);
-				res.on("error", reject);
-			},
-		);
-		r.on("timeout", () => r.destroy(new Error(`request timed out after ${timeoutMs} ms: ${req.method} ${req.path}`)));
-		r.on("error", reject);
-		if (req.body !== undefined) r.write(req.body);
-		r.end();
-	});
-}
-
-export function percentile(sorted: number[], p: number): number {
-	if (sorted.length === 0) return Number.NaN;
-	// Nearest-rank.
-	const rank = Math.ceil((p / 100) * sorted.length);
-	return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
-}
-
-export function median(values: number[]): number {
-	const s = [...values].sort((a, b) => a - b);
-	if (s.length === 0) return Number.NaN;
-	const mid = Math.floor(s.length / 2);
-	return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 export async function runLoad(opts: LoadOptions & { keepBodies?: boolean }): Promise<LoadResult> {
@@ -172,4 +107,14 @@ export async function runLoad(opts: LoadOptions & { keepBodies?: boolean }): Pro
 		bodies,
 		timedOut,
 	};
+}
+
+/** Throws if any request of a load phase failed or the phase hit its deadline, with the server's log tail. */
+export function failOn(what: string, result: LoadResult, server: DevServer) {
+	if (result.failed === 0 && !result.timedOut) return;
+	const shown = result.failures.map((f) => `  #${f.i}: HTTP ${f.status} ${f.body}`).join("\n");
+	throw new BenchError(
+		`${what}: ${result.failed} of ${result.sent} failed${result.timedOut ? " (phase deadline hit)" : ""}\n${shown}\n` +
+			`--- last lines of ${server.logFile}:\n${logTail(server.logFile)}`,
+	);
 }

@@ -1,7 +1,8 @@
-// The providers on launch day: the tests' own Stripe and Resend stand-ins
+// The benches' providers: the tests' own Stripe and Resend stand-in
 // (test/support/stand-in), rate-limited per API key, on loopback, with every
-// request they answer recorded so the bench can count calls per customer.
-import { startStandIn } from "../test/support/stand-in-server.ts";
+// request it answers recorded so a bench can count calls per route or customer.
+import { standInClient } from "../../test/support/stand-in/client.ts";
+import { startStandIn } from "../../test/support/stand-in/server.ts";
 
 export interface Exchange {
 	/** Epoch ms the request arrived. */
@@ -39,7 +40,7 @@ export interface StandIns {
 
 export async function startStandIns(): Promise<StandIns> {
 	const exchanges: Exchange[] = [];
-	const { server, url } = await startStandIn(0, (request, answer) => {
+	const { url, close } = await startStandIn(0, (request, answer) => {
 		const mail = request.path.startsWith("/resend/");
 		const body = answer.body as { name?: unknown } | null;
 		exchanges.push({
@@ -57,30 +58,26 @@ export async function startStandIns(): Promise<StandIns> {
 				: {}),
 		});
 	});
-	async function control<T>(path: string, body: unknown): Promise<T> {
-		const response = await fetch(`${url}/__control/${path}`, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify(body),
-		});
-		if (!response.ok) throw new Error(`stand-in ${path}: HTTP ${response.status} ${await response.text()}`);
-		return (await response.json()) as T;
-	}
+	const client = standInClient(url);
 	return {
 		url,
-		stripeBase: url,
-		mailBase: `${url}/resend`,
+		stripeBase: client.stripeBase,
+		mailBase: client.mailBase,
 		exchanges,
 		async limit(stripeKey, stripePerSecond, mailKey, mailPerSecond) {
-			await control("stripe", { key: stripeKey, perSecond: stripePerSecond });
-			await control("mail", { key: mailKey, perSecond: mailPerSecond });
+			await client.control("stripe", { key: stripeKey, perSecond: stripePerSecond });
+			await client.mailbox(mailKey).configure({ perSecond: mailPerSecond });
 		},
-		completeSession: (stripeKey, sessionId, patch) => control("session", { key: stripeKey, id: sessionId, patch }),
-		acceptedEmails: (mailKey) => control("emails", { key: mailKey }),
-		close: () =>
-			new Promise<void>((resolve) => {
-				server.closeAllConnections();
-				server.close(() => resolve());
-			}),
+		completeSession: (stripeKey, sessionId, patch) =>
+			client.control("session", { key: stripeKey, id: sessionId, patch }),
+		acceptedEmails: (mailKey) => client.mailbox(mailKey).emails(),
+		close,
 	};
+}
+
+/** Requests answered, by "METHOD path" (path without query). */
+export function callsByRoute(exchanges: Exchange[]): Record<string, number> {
+	const calls: Record<string, number> = {};
+	for (const e of exchanges) calls[`${e.method} ${e.path}`] = (calls[`${e.method} ${e.path}`] ?? 0) + 1;
+	return calls;
 }

@@ -1,12 +1,12 @@
-// A stand-in of the HTTP APIs we call but cannot reach in tests: Stripe
-// (stand-in/stripe.ts) and the mail provider (stand-in/mail.ts). Runs in Node,
-// started by global setup. State is per API key, so test files that use their
-// own key never see each other's sessions. `/__control/*` lets tests steer it.
+// The one stand-in of the HTTP APIs we call but cannot reach offline: Stripe
+// (stripe.ts) and the mail provider (mail.ts), on loopback in Node, for the workerd
+// tests (global setup), the browser tests and the benches. State is per API key,
+// so users with their own key never see each other's. `/__control/*` steers it.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createMailStandIn } from "./stand-in/mail.ts";
-import { createStripeStandIn } from "./stand-in/stripe.ts";
-import type { Answer, Json, RecordedRequest } from "./stand-in/types.ts";
+import { createMailStandIn } from "./mail.ts";
+import { createStripeStandIn } from "./stripe.ts";
+import type { Answer, Json, RecordedRequest } from "./types.ts";
 
 function readBody(req: IncomingMessage): Promise<string> {
 	return new Promise((resolve, reject) => {
@@ -21,7 +21,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export function startStandIn(
 	port = 0,
 	observe?: (request: RecordedRequest, answer: Answer) => void,
-): Promise<{ server: Server; url: string }> {
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
 	const stripe = createStripeStandIn();
 	const mail = createMailStandIn();
 	const requests: RecordedRequest[] = [];
@@ -123,7 +123,12 @@ export function startStandIn(
 	return new Promise((resolve) => {
 		server.listen(port, "127.0.0.1", () => {
 			const { port: actual } = server.address() as AddressInfo;
-			resolve({ server, url: `http://127.0.0.1:${actual}` });
+			const close = () =>
+				new Promise<void>((done) => {
+					server.closeAllConnections();
+					server.close(() => done());
+				});
+			resolve({ server, url: `http://127.0.0.1:${actual}`, close });
 		});
 	});
 }

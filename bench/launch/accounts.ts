@@ -2,13 +2,14 @@
 // at 100,000 iterations (src/onboarding/accounts.ts). Launch customers set
 // their password from the link in their welcome email, then log in, one at a time.
 import http from "node:http";
-import { clientIp } from "./clients.ts";
-import type { DevServer } from "./dev-servers.ts";
-import { BenchError, progress } from "./knobs.ts";
-import type { Journey } from "./launch-customers.ts";
-import type { StandIns } from "./launch-stand-ins.ts";
-import { httpRequest, median } from "./load.ts";
-import { sampleCpu } from "./procs.ts";
+import { clientIp } from "../common/addresses.ts";
+import type { DevServer } from "../common/dev-servers.ts";
+import { httpRequest } from "../common/http.ts";
+import { BenchError, progress } from "../common/knobs.ts";
+import { sampleCpu } from "../common/procs.ts";
+import type { StandIns } from "../common/stand-ins.ts";
+import { median } from "../common/stats.ts";
+import type { Journey } from "./customers.ts";
 
 export interface AccountCost {
 	requests: number;

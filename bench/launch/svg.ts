@@ -1,8 +1,8 @@
 // The launch's two pictures as hand-built SVG: a histogram of time to ready
 // with its percentiles, and customers in flight by state over time above the
 // cumulative arrivals and completions (where a throttled run's drain shows).
-import type { Burst } from "./launch-arrivals.ts";
-import type { InFlightSeries } from "./launch-timelines.ts";
+import type { Burst } from "./arrivals.ts";
+import type { InFlightSeries } from "./timelines.ts";
 
 const FONT = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif"';
 const INK = "#222";

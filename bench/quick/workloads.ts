@@ -1,11 +1,22 @@
 // The measured workloads: the webhook (alone and with provisioning), status
 // polls and the floor's GETs, webhook → completed latency, and their figures.
 import http from "node:http";
+import { countInLog, type DevServer, logTail, waitForLog } from "../common/dev-servers.ts";
+import { httpRequest, type LoadRequest } from "../common/http.ts";
+import {
+	BenchError,
+	CONCURRENCY,
+	LATENCY_CLIENTS,
+	LATENCY_RATE,
+	N,
+	POLLS,
+	progress,
+	WARM_UP,
+} from "../common/knobs.ts";
+import { type CpuSample, sampleCpu, sleep } from "../common/procs.ts";
+import { median, percentile } from "../common/stats.ts";
 import { type ClientInfo, createClients, signedWebhook, statusPoll } from "./clients.ts";
-import { countInLog, type DevServer, failOn, logTail, waitForLog } from "./dev-servers.ts";
-import { BenchError, CONCURRENCY, LATENCY_CLIENTS, LATENCY_RATE, N, POLLS, progress, WARM_UP } from "./knobs.ts";
-import { httpRequest, type LoadRequest, type LoadResult, median, percentile, runLoad } from "./load.ts";
-import { type CpuSample, sampleCpu, sleep } from "./procs.ts";
+import { failOn, type LoadResult, runLoad } from "./load.ts";
 
 /** The floor's request: an API path, so it passes the asset router and runs the worker. */
 export const FLOOR_PATH = "/api/empty";
@@ -15,11 +26,13 @@ export async function webhookAlone(paused: DevServer) {
 	progress(`workload A alone: creating ${N + WARM_UP} clients on the paused worker through POST /api/checkout`);
 	const fresh = await createClients(paused, N + WARM_UP);
 	// Warm the route (JIT, D1 pages) on clients outside the measured set, as the empty worker is warmed.
+	// Signed before the phase, so the load generator's own HMAC work is not timed.
+	const warmUp = await Promise.all(fresh.slice(N).map(signedWebhook));
 	const warm = await runLoad({
 		origin: paused.origin,
 		count: WARM_UP,
 		concurrency: CONCURRENCY,
-		request: (i) => signedWebhook(fresh[N + i] as ClientInfo),
+		request: (i) => warmUp[i] as LoadRequest,
 	});
 	failOn("webhook warm-up (paused worker)", warm, paused);
 	progress(`workload A alone: ${N} webhooks at concurrency ${CONCURRENCY}, provisioning held back`);
@@ -58,7 +71,7 @@ export async function webhooksWithProvisioning(real: DevServer) {
 
 /** One signed webhook per client at the fixed concurrency, with workerd CPU sampled around it. */
 async function postWebhooks(server: DevServer, clients: ClientInfo[], what: string) {
-	const requests = clients.map(signedWebhook);
+	const requests = await Promise.all(clients.map(signedWebhook));
 	const before = sampleCpu(server.pid);
 	const result = await runLoad({
 		origin: server.origin,
@@ -66,7 +79,7 @@ async function postWebhooks(server: DevServer, clients: ClientInfo[], what: stri
 		concurrency: CONCURRENCY,
 		keepBodies: true,
 		deadlineMs: 90_000,
-		request: (i) => requests[i] as ReturnType<typeof signedWebhook>,
+		request: (i) => requests[i] as LoadRequest,
 	});
 	const after = sampleCpu(server.pid);
 	failOn(what, result, server);
@@ -139,7 +152,7 @@ export async function webhookToCompleted(server: DevServer) {
 	const tasks = clients.map(async (client, i) => {
 		const at = start + i * intervalMs;
 		await sleep(Math.max(0, at - performance.now()));
-		const req = signedWebhook(client);
+		const req = await signedWebhook(client);
 		const sent = performance.now();
 		const hook = await httpRequest(server.origin, req, agent, 10_000);
 		if (hook.status !== 200) return { error: `webhook HTTP ${hook.status} ${hook.body}` };

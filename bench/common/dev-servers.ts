@@ -1,9 +1,9 @@
 // `wrangler dev` instances: starting one until it answers, reading its log,
-// failing a phase with that log, and repeating a phase a reload spoilt.
+// and repeating a phase a reload spoilt.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { httpRequest } from "./http.ts";
 import { BenchError, progress, RESULTS_DIR } from "./knobs.ts";
-import { httpRequest, type LoadResult } from "./load.ts";
 import { freePort, sampleCpu, sleep, startWrangler } from "./procs.ts";
 
 export interface DevServer {
@@ -83,16 +83,6 @@ export async function startDev(
 		await sleep(250);
 	}
 	throw new BenchError(`${label}: not ready after 120 s (last: ${last})\n${logTail(logFile)}`);
-}
-
-/** Throws if any request of a load phase failed or the phase hit its deadline, with the server's log tail. */
-export function failOn(what: string, result: LoadResult, server: DevServer) {
-	if (result.failed === 0 && !result.timedOut) return;
-	const shown = result.failures.map((f) => `  #${f.i}: HTTP ${f.status} ${f.body}`).join("\n");
-	throw new BenchError(
-		`${what}: ${result.failed} of ${result.sent} failed${result.timedOut ? " (phase deadline hit)" : ""}\n${shown}\n` +
-			`--- last lines of ${server.logFile}:\n${logTail(server.logFile)}`,
-	);
 }
 
 const RELOADING = "Reloading local server";

@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDev } from "./dev-servers.ts";
-import { applyMigrations, gitDescribe, snapshotWorker } from "./instances.ts";
+import { startDev } from "../common/dev-servers.ts";
+import { applyMigrations, gitDescribe, snapshotWorker } from "../common/instances.ts";
 import {
 	BenchError,
 	LAUNCH_ACCOUNTS,
@@ -19,16 +19,16 @@ import {
 	progress,
 	RESULTS_DIR,
 	WEBHOOK_SECRET,
-} from "./knobs.ts";
-import { measureAccounts } from "./launch-accounts.ts";
-import { describeProfile, launchProfile, seededRandom } from "./launch-arrivals.ts";
-import { launchFigures, type RunSettings } from "./launch-figures.ts";
-import { accountsReport, runReport } from "./launch-report.ts";
-import { readJobs, runLaunch } from "./launch-run.ts";
-import { type StandIns, startStandIns } from "./launch-stand-ins.ts";
-import { inFlightChart, readyHistogram } from "./launch-svg.ts";
-import { inFlight, readyTimes, timelines } from "./launch-timelines.ts";
-import { freePort, runBench, stopAll } from "./procs.ts";
+} from "../common/knobs.ts";
+import { freePort, runBench, stopAll } from "../common/procs.ts";
+import { type StandIns, startStandIns } from "../common/stand-ins.ts";
+import { measureAccounts } from "./accounts.ts";
+import { describeProfile, launchProfile, seededRandom } from "./arrivals.ts";
+import { launchFigures, type RunSettings } from "./figures.ts";
+import { accountsReport, runReport } from "./report.ts";
+import { readJobs, runLaunch } from "./run.ts";
+import { inFlightChart, readyHistogram } from "./svg.ts";
+import { inFlight, readyTimes, timelines } from "./timelines.ts";
 
 /** Stripe's test-mode limit: 25 requests/s (https://docs.stripe.com/rate-limits). */
 const STRIPE_RATE = 25;

@@ -1,6 +1,6 @@
 // The report: the Markdown table of figures, the targets with PASS/FAIL, the
 // worker − floor differences, and the text `npm run bench` prints on stdout.
-import type { BundleSize } from "./instances.ts";
+import type { BundleSize } from "../common/instances.ts";
 import type { StartupSummary } from "./startup.ts";
 import type { WorkloadFigures } from "./workloads.ts";
 

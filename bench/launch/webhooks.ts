@@ -2,13 +2,11 @@
 // the session Stripe holds, signed per attempt, retried on any non-2xx with
 // backoff, and sometimes duplicated, late, or preceded by the subscription event.
 // https://docs.stripe.com/webhooks#retries, /webhooks#handle-duplicate-events, /webhooks#event-ordering
-import { randomBytes } from "node:crypto";
 import type http from "node:http";
-import { STRIPE_API_VERSION } from "../src/stripe/api-version.ts";
-import subscriptionTemplate from "../test/fixtures/stripe/subscription.json" with { type: "json" };
-import { signedEvent } from "./clients.ts";
-import { httpRequest } from "./load.ts";
-import { sleep } from "./procs.ts";
+import { type StripeEvent, stripeEvent, subscription } from "../../src/stripe/event-kit.ts";
+import { httpRequest } from "../common/http.ts";
+import { sleep } from "../common/procs.ts";
+import { webhookRequest } from "../common/webhooks.ts";
 
 /** What happens to one customer's events on the way (drawn once per customer). */
 export interface DeliveryPlan {
@@ -29,42 +27,27 @@ export function planDelivery(random: () => number): DeliveryPlan {
 	};
 }
 
-export type Session = Record<string, unknown> & { id: string; metadata: Record<string, string> };
-
-function envelope(type: string, object: object, created: number) {
-	return {
-		id: `evt_launch_${randomBytes(12).toString("hex")}`,
-		object: "event",
-		api_version: STRIPE_API_VERSION,
-		created,
-		livemode: false,
-		pending_webhooks: 1,
-		request: { id: null, idempotency_key: null },
-		type,
-		data: { object },
-	};
-}
+export type Session = Record<string, unknown> & {
+	id: string;
+	customer: string;
+	subscription: string;
+	metadata: Record<string, string>;
+};
 
 export function checkoutCompleted(session: Session, created: number) {
-	return envelope("checkout.session.completed", session, created);
+	return stripeEvent("checkout.session.completed", session, { created });
 }
 
 /** The subscription Checkout created, carrying the metadata the worker gave `subscription_data`. */
 export function subscriptionCreated(session: Session, created: number) {
-	return envelope(
-		"customer.subscription.created",
-		{
-			...subscriptionTemplate,
-			id: session.subscription,
-			customer: session.customer,
-			status: "active",
-			created,
-			start_date: created,
-			livemode: false,
-			metadata: session.metadata,
-		},
+	const object = subscription({
+		id: session.subscription,
+		customer: session.customer,
+		status: "active",
 		created,
-	);
+		metadata: session.metadata,
+	});
+	return stripeEvent("customer.subscription.created", object, { created });
 }
 
 export interface Attempt {
@@ -92,7 +75,7 @@ const RETRY_GAPS_MS = [1000, 2000, 4000, 8000, 16_000];
 export async function deliver(
 	origin: string,
 	agent: http.Agent,
-	event: ReturnType<typeof envelope>,
+	event: StripeEvent,
 	dueAt: number,
 	deadline: number,
 	onAnswer: (status: number) => void,
@@ -104,7 +87,7 @@ export async function deliver(
 		let status = 0;
 		let ms = 0;
 		try {
-			const res = await httpRequest(origin, signedEvent(event), agent, 10_000);
+			const res = await httpRequest(origin, await webhookRequest(event), agent, 10_000);
 			status = res.status;
 			ms = res.ms;
 		} catch {

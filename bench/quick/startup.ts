@@ -2,9 +2,9 @@
 // empty worker, the active CPU read from each .cpuprofile, summarised per worker.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BenchError, progress, STARTUP_RUNS } from "./knobs.ts";
-import { median } from "./load.ts";
-import { runWrangler } from "./procs.ts";
+import { BenchError, progress, STARTUP_RUNS } from "../common/knobs.ts";
+import { runWrangler } from "../common/procs.ts";
+import { median } from "../common/stats.ts";
 
 export interface StartupRun {
 	/** CPU ms on non-idle samples, computed from the .cpuprofile. */

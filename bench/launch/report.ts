@@ -1,7 +1,7 @@
 // What `npm run bench:launch` prints: per run, the figures and the pass
 // checks; then what a login and a set-password cost.
-import type { AccountCost } from "./launch-accounts.ts";
-import type { LaunchFigures } from "./launch-figures.ts";
+import type { AccountCost } from "./accounts.ts";
+import type { LaunchFigures } from "./figures.ts";
 
 const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s` : "n/a");
 
