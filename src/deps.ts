@@ -32,7 +32,7 @@ export function deps(env: Env, clock: Clock = Date.now): Deps {
 		d = {
 			config,
 			db,
-			queue: env.PROVISIONING_QUEUE,
+			queue: env.WORK_QUEUE,
 			stripe: stripeFor(config),
 			mailer: createMailer(config, db),
 			clock: Date.now,

@@ -19,7 +19,7 @@ export interface Check {
 
 export interface DoctorDeps {
 	config: Config;
-	env: Pick<Env, "DB" | "PROVISIONING_QUEUE">;
+	env: Pick<Env, "DB" | "WORK_QUEUE">;
 	db: Db;
 	stripe: StripeApi | null;
 	now: number;
@@ -79,8 +79,8 @@ function queueCheck(queue: unknown): Check {
 		name: "queue",
 		ok,
 		hint: ok
-			? "PROVISIONING_QUEUE bound"
-			: "PROVISIONING_QUEUE is not bound: wrangler queues create provisioning, then deploy with the [[queues]] config",
+			? "WORK_QUEUE bound"
+			: "WORK_QUEUE is not bound: wrangler queues create onboarding-work, then deploy with the [[queues]] config",
 	};
 }
 
@@ -217,7 +217,7 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		problemCheck(config, "stripe_api_base", `Stripe API at ${config.stripeApiBase}`),
 		problemCheck(config, "admin_token", "ADMIN_TOKEN is long enough"),
 		database,
-		queueCheck(deps.env.PROVISIONING_QUEUE),
+		queueCheck(deps.env.WORK_QUEUE),
 		plans,
 		mailCheck(config),
 		endpoint,

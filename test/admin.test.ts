@@ -188,7 +188,7 @@ describe("health", () => {
 	});
 
 	it("fails the queue check when the queue is not bound", async () => {
-		const result = await doctor({ ...env, PROVISIONING_QUEUE: undefined } as unknown as Env);
+		const result = await doctor({ ...env, WORK_QUEUE: undefined } as unknown as Env);
 		expect(check(result, "queue")).toMatchObject({ ok: false });
 	});
 

@@ -75,7 +75,7 @@ describe("fault injection", () => {
 		const event = checkoutCompleted(client);
 		const payload = payloadOf(event);
 		const logs = captureLogs();
-		const failed = await postWebhook(payload, { env: { ...env, PROVISIONING_QUEUE: failingQueue() } });
+		const failed = await postWebhook(payload, { env: { ...env, WORK_QUEUE: failingQueue() } });
 		logs.restore();
 		expect(failed.status).toBe(500);
 		expect(logs.events("PROVISIONING_ENQUEUE_FAILED")).toHaveLength(1);
@@ -89,7 +89,7 @@ describe("fault injection", () => {
 
 	it("a lost queue message is recovered by the reconciler", async () => {
 		const client = await createClient();
-		await postWebhook(payloadOf(checkoutCompleted(client)), { env: { ...env, PROVISIONING_QUEUE: failingQueue() } });
+		await postWebhook(payloadOf(checkoutCompleted(client)), { env: { ...env, WORK_QUEUE: failingQueue() } });
 		// Stripe gave up retrying: only the job row is left.
 		const job = await jobOf(client.clientId);
 		expect(job?.state).toBe("PAYMENT_CONFIRMED");
@@ -102,16 +102,16 @@ describe("fault injection", () => {
 
 	it("a mail transport that keeps failing ends FAILED, shows in ops, and an ops retry completes it", async () => {
 		const client = await createClient();
-		await postWebhook(payloadOf(checkoutCompleted(client)), { env: { ...env, PROVISIONING_QUEUE: failingQueue() } });
+		await postWebhook(payloadOf(checkoutCompleted(client)), { env: { ...env, WORK_QUEUE: failingQueue() } });
 		const job = await jobOf(client.clientId);
 		if (!job) throw new Error("no job");
 		const brokenMail = envWith({ MAIL_TRANSPORT: "resend", MAIL_API_KEY: "" });
 		const message = provisionMessage(job.id, client.clientId);
 		for (let attempt = 1; attempt <= 6; attempt++) {
-			const result = await runQueueBatch("provisioning", [message], attempt, brokenMail);
+			const result = await runQueueBatch("onboarding-work", [message], attempt, brokenMail);
 			expect(result.retryMessages).toHaveLength(1);
 		}
-		await runQueueBatch("provisioning-dlq", [message], 6);
+		await runQueueBatch("onboarding-work-dlq", [message], 6);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "FAILED", last_error: "MAIL_API_KEY is not set" });
 		expect((await setupStatus(client)).body).toMatchObject({ provisioning_state: "failed" });
 

@@ -120,7 +120,7 @@ describe("outbox links in the logs", () => {
 		const client = await createClient();
 		const jobId = await insertJob(client.clientId);
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, devEnv());
+		const result = await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 1, devEnv());
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		const token = await outboxToken(client.email);
@@ -133,7 +133,7 @@ describe("outbox links in the logs", () => {
 		const client = await createClient();
 		const jobId = await insertJob(client.clientId);
 		const logs = captureLogs();
-		await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, envWith({ DEV_TOOLS: "1" }));
+		await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 1, envWith({ DEV_TOOLS: "1" }));
 		logs.restore();
 		const token = await outboxToken(client.email);
 		expect(token).not.toBe("");
@@ -332,7 +332,7 @@ describe("API bases must be https in live mode", () => {
 		});
 		const client = await createClient();
 		const jobId = await insertJob(client.clientId);
-		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, live);
+		const result = await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 1, live);
 		expect(result.explicitAcks).toHaveLength(0);
 		expect(result.retryMessages).toHaveLength(1);
 		const job = await jobOf(client.clientId);
@@ -349,7 +349,7 @@ describe("API bases must be https in live mode", () => {
 		expect(check(await doctor(test), "mail_transport")?.ok).toBe(true);
 		const client = await createClient();
 		const jobId = await insertJob(client.clientId);
-		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, test);
+		const result = await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 1, test);
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(await standInControl("mail-calls", { key: mailKey })).toEqual({ calls: 1 });
 	});

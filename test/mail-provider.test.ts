@@ -48,7 +48,7 @@ describe("a slow or unkind mail provider", () => {
 	it("completes the job when the provider accepted the email but answered after the timeout, and that email's link works", async () => {
 		const { client, custom, key, message } = await waitingJobWithProvider({ MAIL_TIMEOUT_MS: "200" });
 		await standInControl("mail", { key, delayMs: 800 });
-		const first = await runQueueBatch("provisioning", [message], 1, custom);
+		const first = await runQueueBatch("onboarding-work", [message], 1, custom);
 		expect(first.retryMessages).toHaveLength(1);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "PROVISIONING_STARTED" });
 		await new Promise((r) => setTimeout(r, 900)); // the provider finishes and would deliver that email
@@ -56,7 +56,7 @@ describe("a slow or unkind mail provider", () => {
 		// The retry mints a new link, so its body differs: the provider refuses the key (409), which means sent.
 		await standInControl("mail", { key, delayMs: 0 });
 		const logs = captureLogs();
-		const second = await runQueueBatch("provisioning", [message], 2, custom);
+		const second = await runQueueBatch("onboarding-work", [message], 2, custom);
 		logs.restore();
 		expect(second.explicitAcks).toHaveLength(1);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "WELCOME_EMAIL_SENT", last_error: null });
@@ -71,14 +71,14 @@ describe("a slow or unkind mail provider", () => {
 	it("retries, never fails, a send made while the first is still in flight at the provider", async () => {
 		const { client, custom, key, message } = await waitingJobWithProvider({ MAIL_TIMEOUT_MS: "200" });
 		await standInControl("mail", { key, delayMs: 1_000 });
-		await runQueueBatch("provisioning", [message], 1, custom);
-		const inFlight = await runQueueBatch("provisioning", [message], 2, custom);
+		await runQueueBatch("onboarding-work", [message], 1, custom);
+		const inFlight = await runQueueBatch("onboarding-work", [message], 2, custom);
 		expect(inFlight.retryMessages).toHaveLength(1);
 		expect((await jobOf(client.clientId))?.last_error).toBe(
 			"mail provider answered 409 (concurrent_idempotent_requests)",
 		);
 		await new Promise((r) => setTimeout(r, 1_100));
-		await runQueueBatch("provisioning", [message], 3, custom);
+		await runQueueBatch("onboarding-work", [message], 3, custom);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "WELCOME_EMAIL_SENT" });
 		expect(await emailsOf(key)).toHaveLength(1);
 	});
@@ -106,7 +106,7 @@ describe("a slow or unkind mail provider", () => {
 	it("fails the job at once, without retries, when the provider refuses the request itself (422)", async () => {
 		const { client, custom, key, message } = await waitingJobWithProvider();
 		await standInControl("mail", { key, fail: { status: 422, name: "validation_error", times: 1 } });
-		const result = await runQueueBatch("provisioning", [message], 1, custom);
+		const result = await runQueueBatch("onboarding-work", [message], 1, custom);
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(result.retryMessages).toHaveLength(0);
 		expect(await jobOf(client.clientId)).toMatchObject({
@@ -120,8 +120,8 @@ describe("a slow or unkind mail provider", () => {
 		await standInControl("mail", { key, delayMs: 300 });
 		const logs = captureLogs();
 		const results = await Promise.all([
-			runQueueBatch("provisioning", [message], 1, custom),
-			runQueueBatch("provisioning", [message], 1, custom),
+			runQueueBatch("onboarding-work", [message], 1, custom),
+			runQueueBatch("onboarding-work", [message], 1, custom),
 		]);
 		logs.restore();
 		expect(results.flatMap((r) => r.explicitAcks)).toHaveLength(2);
@@ -137,7 +137,7 @@ describe("the provider's rate limit", () => {
 		const { client, custom, key, message } = await waitingJobWithProvider();
 		await standInControl("mail", { key, perSecond: 0 });
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning", [message], 5, custom);
+		const result = await runQueueBatch("onboarding-work", [message], 5, custom);
 		logs.restore();
 		// Acknowledged and sent again with a delay: the next delivery starts at attempt 1.
 		expect(result.explicitAcks).toHaveLength(1);

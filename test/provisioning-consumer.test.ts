@@ -28,7 +28,7 @@ describe("provisioning consumer", () => {
 	it("provisions a job: user, hashed single-use token, welcome email, completed", async () => {
 		const { client, jobId } = await waitingJob();
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)]);
+		const result = await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)]);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		expect((await jobOf(client.clientId))?.state).toBe("WELCOME_EMAIL_SENT");
@@ -52,7 +52,7 @@ describe("provisioning consumer", () => {
 
 	it("ignores a redelivered message: no second user, no second email", async () => {
 		const { client, job } = await paidClient();
-		const result = await runQueueBatch("provisioning", [provisionMessage(job.id, client.clientId)], 2);
+		const result = await runQueueBatch("onboarding-work", [provisionMessage(job.id, client.clientId)], 2);
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(await countOf("users", { client_id: client.clientId })).toBe(1);
 		expect(await countOf("outbox", { to_address: client.email })).toBe(1);
@@ -62,9 +62,9 @@ describe("provisioning consumer", () => {
 		const { client, jobId } = await waitingJob();
 		const custom = resendEnv();
 		// First attempt sends, then "crashes" before completing: run the message twice with the job reset in between.
-		await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
+		await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 1, custom);
 		await env.DB.prepare("update jobs set state = 'PROVISIONING_STARTED' where id = ?").bind(jobId).run();
-		await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
+		await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 2, custom);
 		const emails = (await standInControl("emails", { key: custom.MAIL_API_KEY })) as Array<{
 			to: string[];
 			subject: string;
@@ -78,7 +78,7 @@ describe("provisioning consumer", () => {
 		const custom = resendEnv();
 		await standInControl("fail", { key: custom.MAIL_API_KEY, path: "/resend/emails", times: 1 });
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 1, custom);
+		const result = await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 1, custom);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(0);
 		expect(result.retryMessages).toHaveLength(1);
@@ -94,7 +94,7 @@ describe("provisioning consumer", () => {
 			delay_seconds: retryDelaySeconds(1),
 		});
 		// The next delivery succeeds and completes the job.
-		const again = await runQueueBatch("provisioning", [provisionMessage(jobId, client.clientId)], 2, custom);
+		const again = await runQueueBatch("onboarding-work", [provisionMessage(jobId, client.clientId)], 2, custom);
 		expect(again.explicitAcks).toHaveLength(1);
 		expect((await jobOf(client.clientId))?.state).toBe("WELCOME_EMAIL_SENT");
 	});
@@ -112,7 +112,7 @@ describe("provisioning consumer", () => {
 			.bind(jobId)
 			.run();
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning-dlq", [provisionMessage(jobId, client.clientId)], 6);
+		const result = await runQueueBatch("onboarding-work-dlq", [provisionMessage(jobId, client.clientId)], 6);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(await jobOf(client.clientId)).toMatchObject({ state: "FAILED", last_error: "mail provider answered 500" });
@@ -126,13 +126,13 @@ describe("provisioning consumer", () => {
 
 	it("never fails a job that already completed", async () => {
 		const { client, job } = await paidClient();
-		await runQueueBatch("provisioning-dlq", [provisionMessage(job.id, client.clientId)], 6);
+		await runQueueBatch("onboarding-work-dlq", [provisionMessage(job.id, client.clientId)], 6);
 		expect((await jobOf(client.clientId))?.state).toBe("WELCOME_EMAIL_SENT");
 	});
 
 	it("acknowledges and logs a malformed message instead of retrying it", async () => {
 		const logs = captureLogs();
-		const result = await runQueueBatch("provisioning", [{ hello: "world" }]);
+		const result = await runQueueBatch("onboarding-work", [{ hello: "world" }]);
 		logs.restore();
 		expect(result.explicitAcks).toHaveLength(1);
 		expect(logs.events("PROVISIONING_FAILED")[0]).toMatchObject({ error: "malformed queue message" });

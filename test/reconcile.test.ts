@@ -143,7 +143,7 @@ describe("cron reconciler", () => {
 				throw new Error("Queue send failed: injected outage");
 			},
 		};
-		const custom = { ...envWith({ STRIPE_SECRET_KEY: key }), PROVISIONING_QUEUE: brokenQueue } as unknown as Env;
+		const custom = { ...envWith({ STRIPE_SECRET_KEY: key }), WORK_QUEUE: brokenQueue } as unknown as Env;
 		// Twenty minutes into an outage, already re-enqueued ten times.
 		const { client, id } = await stuckJob("PAYMENT_CONFIRMED", STUCK_AFTER_MS + 1_000, 10);
 		await env.DB.prepare("update jobs set queued_at = ? where id = ?")

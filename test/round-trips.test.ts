@@ -43,17 +43,17 @@ function countingEnv() {
 			return typeof value === "function" ? value.bind(target) : value;
 		},
 	});
-	const PROVISIONING_QUEUE = {
+	const WORK_QUEUE = {
 		send: (...args: Parameters<Queue["send"]>) => {
 			counts.sends++;
-			return env.PROVISIONING_QUEUE.send(...args);
+			return env.WORK_QUEUE.send(...args);
 		},
 		sendBatch: (...args: Parameters<Queue["sendBatch"]>) => {
 			counts.sends++;
-			return env.PROVISIONING_QUEUE.sendBatch(...args);
+			return env.WORK_QUEUE.sendBatch(...args);
 		},
 	};
-	return { env: { ...env, DB, PROVISIONING_QUEUE } as unknown as Env, counts };
+	return { env: { ...env, DB, WORK_QUEUE } as unknown as Env, counts };
 }
 
 afterEach(() => {
