@@ -13,7 +13,8 @@ export default defineConfig(async () => {
 					// Worker tests: inside workerd with real local D1 and queues.
 					plugins: [
 						cloudflareTest(({ inject }) => ({
-							wrangler: { configPath: "./wrangler.toml" },
+							// Local work is [env.local]; the top level is what a deploy ships.
+							wrangler: { configPath: "./wrangler.toml", environment: "local" },
 							miniflare: {
 								bindings: {
 									TEST_MIGRATIONS: migrations,

@@ -1,5 +1,5 @@
-// `npm run check:deploy [-- --strict]`: checks the production configuration and
-// bundles it with `wrangler deploy --dry-run`, without deploying. CI runs it;
+// `npm run check:deploy [-- --strict]`: checks what a deploy ships (wrangler.toml's
+// top level) and bundles it with `wrangler deploy --dry-run`, without deploying. CI runs it;
 // `npm run deploy` runs it with --strict, which also refuses template values.
 import { checkProductionConfig, dryRunBundle, MAX_BUNDLE_GZIP_BYTES } from "./deploy-check.ts";
 

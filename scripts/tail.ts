@@ -1,5 +1,5 @@
 // `npm run tail`: runs `wrangler tail --format json` and prints our log lines readably (formatting lives in
-// tail-format.ts). Extra arguments go to wrangler: `npm run tail -- onboarding-edge --env production --client abc`.
+// tail-format.ts). Extra arguments go to wrangler: `npm run tail -- onboarding-edge --client abc`.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -21,8 +21,14 @@ const filter = { ...args.filter, color: process.stdout.isTTY === true && !proces
 const localWrangler = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
 const command = existsSync(localWrangler) ? localWrangler : "wrangler";
 
+// The deployed worker is wrangler.toml's top level; `--env=""` names it, which spares the warning wrangler
+// prints when a file has several environments and none is named.
+const envNamed = args.wranglerArgs.some(
+	(a) => a === "--env" || a === "-e" || a.startsWith("--env=") || a.startsWith("-e="),
+);
+const target = envNamed ? [] : ["--env="];
 // stdin stays attached so wrangler can still ask to log in; stderr is wrangler's own messages, shown as they are.
-const child = spawn(command, ["tail", "--format", "json", ...args.wranglerArgs], {
+const child = spawn(command, ["tail", "--format", "json", ...target, ...args.wranglerArgs], {
 	stdio: ["inherit", "pipe", "inherit"],
 	shell: process.platform === "win32",
 });

@@ -48,52 +48,58 @@ export function copyEmptyWorker(dir: string, { withAssets }: { withAssets: boole
 
 // ---------------------------------------------------------------- the paused copy
 
-/** The producer block's queue line in a worker snapshot; the paused copy adds a delivery delay after it. */
-const PROVISIONING_PRODUCER =
-	/^(\[\[queues\.producers\]\][ \t]*\r?\n(?:[^[\r\n][^\r\n]*\r?\n)*?)(queue = "provisioning"[ \t]*\r?\n)/gm;
+/** The producer block's queue line in the local environment of a worker snapshot; the paused copy adds a delivery delay after it. */
+const WORK_PRODUCER =
+	/^(\[\[env\.local\.queues\.producers\]\][ \t]*\r?\n(?:[^[\r\n][^\r\n]*\r?\n)*?)(queue = "onboarding-work"[ \t]*\r?\n)/gm;
 /**
- * The first table header of a named environment (`[env.production]`,
- * `[[env.production.queues.producers]]`, …). The bench passes no --env, so
- * wrangler uses the top-level configuration: the text before this line.
+ * The `[env.local]` table and its sub-tables (`[[env.local.queues.producers]]`,
+ * …) up to the next table outside it. The bench runs wrangler with
+ * `--env local`, so this is the configuration it serves; the top level is
+ * what a deploy ships.
  */
-const FIRST_ENV_TABLE = /^[ \t]*\[\[?[ \t]*env[ \t]*\./m;
+const LOCAL_ENV_TABLES =
+	/^[ \t]*\[[ \t]*env[ \t]*\.[ \t]*local[ \t]*\][\s\S]*?(?=^[ \t]*\[(?!\[?[ \t]*env[ \t]*\.[ \t]*local\b)|(?![\s\S]))/m;
 /** Longer than any bench run (BENCH_TIMEOUT_S is at most 1800 s). */
 export const PAUSED_DELIVERY_DELAY_S = 3600;
 
-/** A wrangler.toml's top-level part (before any `[env.…]` table) and the named environments after it. */
-function splitEnvironments(text: string): { top: string; environments: string } {
-	const at = text.search(FIRST_ENV_TABLE);
-	return at === -1 ? { top: text, environments: "" } : { top: text.slice(0, at), environments: text.slice(at) };
+/** A wrangler.toml split around its `[env.local]` tables: what comes before, the local tables, what comes after. */
+function splitLocal(text: string): { before: string; local: string; after: string } {
+	const match = LOCAL_ENV_TABLES.exec(text);
+	if (!match) return { before: text, local: "", after: "" };
+	const at = match.index;
+	const end = at + match[0].length;
+	return { before: text.slice(0, at), local: match[0], after: text.slice(end) };
 }
 
 /**
- * Pauses provisioning in a snapshot's wrangler.toml: the provisioning producer
- * gets `delivery_delay = 3600`, so the local queue accepts every webhook's
- * message and holds it for an hour. The consumer stays attached, as in
- * production: a queue with no consumer at all costs each send a lookup in the
- * dev registry and a debug log line (about 0.7 ms of workerd CPU), which is
- * not the webhook's cost. Only the top-level configuration is edited; named
- * environments after it are kept byte for byte. Throws unless exactly that
- * one block was changed.
+ * Pauses provisioning in a snapshot's wrangler.toml: the local environment's
+ * work-queue producer gets `delivery_delay = 3600`, so the local queue accepts
+ * every webhook's message and holds it for an hour. The consumer stays
+ * attached, as in production: a queue with no consumer at all costs each send
+ * a lookup in the dev registry and a debug log line (about 0.7 ms of workerd
+ * CPU), which is not the webhook's cost. Only `[env.local]` is edited; the rest
+ * of the file is kept byte for byte. Throws unless exactly that one block was
+ * changed.
  */
 export function pauseProvisioning(dir: string): void {
 	const file = join(dir, "wrangler.toml");
-	const { top, environments } = splitEnvironments(readFileSync(file, "utf8"));
-	const found = top.match(PROVISIONING_PRODUCER)?.length ?? 0;
-	if (found !== 1 || /^delivery_delay\b/m.test(top)) {
+	const { before, local, after } = splitLocal(readFileSync(file, "utf8"));
+	const found = local.match(WORK_PRODUCER)?.length ?? 0;
+	if (found !== 1 || /^delivery_delay\b/m.test(local)) {
 		throw new BenchError(
-			`${file}: expected exactly one \`queue = "provisioning"\` line in a top-level \`[[queues.producers]]\` block ` +
+			`${file}: expected exactly one \`queue = "onboarding-work"\` line in an \`[[env.local.queues.producers]]\` block ` +
 				`and no delivery_delay, found ${found}; cannot pause provisioning for the paused instance`,
 		);
 	}
 	const delay = `delivery_delay = ${PAUSED_DELIVERY_DELAY_S}`;
-	writeFileSync(file, top.replace(PROVISIONING_PRODUCER, `$1$2${delay}\n`) + environments);
-	const patched = splitEnvironments(readFileSync(file, "utf8"));
+	writeFileSync(file, before + local.replace(WORK_PRODUCER, `$1$2${delay}\n`) + after);
+	const patched = splitLocal(readFileSync(file, "utf8"));
 	if (
-		patched.top.split(/\r?\n/).filter((l) => l.trim() === delay).length !== 1 ||
-		patched.environments !== environments
+		patched.local.split(/\r?\n/).filter((l) => l.trim() === delay).length !== 1 ||
+		patched.before !== before ||
+		patched.after !== after
 	) {
-		throw new BenchError(`${file}: adding delivery_delay to the provisioning producer did not take`);
+		throw new BenchError(`${file}: adding delivery_delay to the work-queue producer did not take`);
 	}
 }
 
@@ -136,10 +142,13 @@ export async function buildBundle(label: string, cwd: string, outdir: string): P
 
 /** Applies the snapshot's D1 migrations to a fresh local persist dir. */
 export async function applyMigrations(label: string, cwd: string, persistTo: string): Promise<void> {
-	const mig = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo], {
-		cwd,
-		timeoutMs: 90_000,
-	});
+	const mig = await runWrangler(
+		["d1", "migrations", "apply", "DB", "--local", "--env", "local", "--persist-to", persistTo],
+		{
+			cwd,
+			timeoutMs: 90_000,
+		},
+	);
 	if (mig.code !== 0) {
 		throw new BenchError(`${label}: d1 migrations apply exited ${mig.code}\n${mig.stdout}\n${mig.stderr}`);
 	}

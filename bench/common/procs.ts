@@ -15,8 +15,8 @@ export const WRANGLER_JS = join(dirname(require.resolve("wrangler/package.json")
 
 export const CHILD_ENV: NodeJS.ProcessEnv = {
 	...process.env,
-	// No --env and no CLOUDFLARE_ENV: wrangler uses the top-level (local)
-	// configuration, never a named environment such as [env.production].
+	// No CLOUDFLARE_ENV: each command names its environment (--env local for
+	// the product's worker); the top level is what a deploy ships.
 	CLOUDFLARE_ENV: undefined,
 	WRANGLER_SEND_METRICS: "false",
 	// No banner, so no npm update check; no fetch of the Request.cf object from

@@ -86,7 +86,7 @@ async function oneRun(
 		MAIL_API_BASE: standIns.mailBase,
 		MAIL_RATE_PER_SECOND: String(settings.productMailRate),
 	};
-	const args = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+	const args = ["--env", "local", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
 	const dev = await startDev(`launch-${name}`, workerDir, port, [...args, "--persist-to", persist], "/api/health");
 	progress(
 		`${name}: worker on ${dev.origin} (pid ${dev.pid}); mail ${settings.mailRate}/s, MAIL_RATE_PER_SECOND=${settings.productMailRate}`,

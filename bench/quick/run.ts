@@ -98,6 +98,8 @@ async function main() {
 			await freePort(),
 		];
 		const workerVars = [
+			"--env",
+			"local",
 			"--var",
 			"DEV_TOOLS:0",
 			"--var",

@@ -169,7 +169,7 @@ describe("formatTrace", () => {
 			],
 			exceptions: [],
 			eventTimestamp: 1732700100000,
-			event: { batchSize: 2, queue: "provisioning-dlq" },
+			event: { batchSize: 2, queue: "onboarding-work-dlq" },
 		};
 		expect(formatTrace(dlq, filter)).toEqual([
 			'09:35:00.000 PROVISIONING_FAILED job_id=job_91 error="retries exhausted"',

@@ -16,7 +16,7 @@ import { TEST_SECRETS } from "./test-secrets";
 export { devIds };
 
 export const WEBHOOK_SECRET = TEST_SECRETS.STRIPE_WEBHOOK_SECRET_TEST;
-/** The tests run on wrangler.toml's top-level (local) vars. */
+/** The tests run on wrangler.toml's [env.local] vars. */
 export const APP_URL = "http://127.0.0.1:8787";
 
 const stripe = new Stripe(TEST_SECRETS.STRIPE_SECRET_KEY, { httpClient: Stripe.createFetchHttpClient() });

@@ -1,5 +1,6 @@
 // Starts the real worker under `wrangler dev` on loopback, with fresh local D1
-// and queues in a temporary folder, as `npm run dev` would; stops it cleanly.
+// and queues in a temporary folder, on wrangler.toml's [env.local] as `npm run dev`
+// runs it; stops it cleanly.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -31,11 +32,21 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerS
 	const port = await freePort();
 	const inspectorPort = await freePort();
 	const persist = await mkdtemp(join(tmpdir(), "onboarding-e2e-"));
-	await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], {
+	await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "--env", "local", "--persist-to", persist], {
 		env: { ...process.env, CI: "1" },
 	});
 	const url = `http://127.0.0.1:${port}`;
-	const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
+	const args = [
+		"dev",
+		"--env",
+		"local",
+		"--ip",
+		"127.0.0.1",
+		"--port",
+		String(port),
+		"--inspector-port",
+		String(inspectorPort),
+	];
 	args.push("--persist-to", persist, "--show-interactive-dev-session=false");
 	for (const [key, value] of Object.entries({ APP_URL: url, ...vars })) args.push("--var", `${key}:${value}`);
 	const child: ChildProcess = spawn(WRANGLER, args, {
