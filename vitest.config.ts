@@ -26,6 +26,8 @@ export default defineConfig(async () => {
 							},
 						})),
 					],
+					// Local work's build, as wrangler.toml's [env.local.define] makes it.
+					define: { __DEV_TOOLS_BUILD__: "true" },
 					test: {
 						name: "worker",
 						include: ["test/*.test.ts"],

@@ -248,7 +248,13 @@ describe("find a customer", () => {
 		await env.DB.prepare("update clients set created_at = created_at - 60000 where id = ?").bind(first.clientId).run();
 		const results = await searchResults(email.toUpperCase());
 		expect(results.map((r) => r.crn)).toEqual([second.crn, first.crn]);
-		expect(results[0]).toMatchObject({ plan_code: "pro", provisioning_state: "not_started", access: "ended" });
+		// Never paid: nothing to use, and nothing ended either.
+		expect(results[0]).toMatchObject({
+			plan_code: "pro",
+			provisioning_state: "not_started",
+			access: "suspended",
+			reason: "payment_pending",
+		});
 	});
 
 	it("answers 404 for nobody and 400 for a query that is neither a CRN nor an email", async () => {

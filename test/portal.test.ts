@@ -141,7 +141,16 @@ describe("login, session, logout", () => {
 			subscription_status: "active",
 			payment_state: "paid",
 			subscriptions: [
-				{ crn: client.crn, plan_code: "starter", plan_name: "Starter", status: "active", access: "active" },
+				{
+					crn: client.crn,
+					plan_code: "starter",
+					plan_name: "Starter",
+					status: "active",
+					access: "active",
+					reason: "paid",
+					current_period_end: null,
+					grace_ends_at: null,
+				},
 			],
 		});
 		// Only the session's hash is stored.

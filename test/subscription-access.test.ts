@@ -35,7 +35,16 @@ describe("subscription status and access", () => {
 		const { client, cookie } = await loggedInCustomer();
 		const account = await me(cookie);
 		expect(account.body.subscriptions).toEqual([
-			{ crn: client.crn, plan_code: "starter", plan_name: "Starter", status: "active", access: "active" },
+			{
+				crn: client.crn,
+				plan_code: "starter",
+				plan_name: "Starter",
+				status: "active",
+				access: "active",
+				reason: "paid",
+				current_period_end: null,
+				grace_ends_at: null,
+			},
 		]);
 		expect(account.body).toMatchObject({ subscription_status: "active", payment_state: "paid" });
 	});
@@ -46,15 +55,28 @@ describe("subscription status and access", () => {
 		await postWebhook(
 			payloadOf(subscriptionEvent("customer.subscription.updated", client, "past_due", { created: t })),
 		);
-		expect((await me(cookie)).body.subscriptions[0]).toMatchObject({ status: "past_due", access: "past_due" });
+		expect((await me(cookie)).body.subscriptions[0]).toMatchObject({
+			status: "past_due",
+			access: "past_due",
+			reason: "payment_failed",
+		});
 		await postWebhook(
 			payloadOf(subscriptionEvent("customer.subscription.updated", client, "unpaid", { created: t + 1 })),
 		);
-		expect((await me(cookie)).body.subscriptions[0]).toMatchObject({ status: "unpaid", access: "past_due" });
+		// Stripe gave up collecting: access is suspended whatever is left of the grace period.
+		expect((await me(cookie)).body.subscriptions[0]).toMatchObject({
+			status: "unpaid",
+			access: "suspended",
+			reason: "grace_over",
+		});
 		await postWebhook(
 			payloadOf(subscriptionEvent("customer.subscription.deleted", client, "canceled", { created: t + 2 })),
 		);
-		expect((await me(cookie)).body.subscriptions[0]).toMatchObject({ status: "canceled", access: "ended" });
+		expect((await me(cookie)).body.subscriptions[0]).toMatchObject({
+			status: "canceled",
+			access: "ended",
+			reason: "canceled",
+		});
 		// Still a login: the Billing Portal stays reachable for invoices.
 		expect((await me(cookie)).status).toBe(200);
 	});

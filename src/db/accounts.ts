@@ -2,6 +2,7 @@
 // sessions. Only hashes of link tokens and session ids are stored.
 import { and, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Db } from "./database";
+import { PLAN_FACTS } from "./plan-facts";
 import { clients, passwordTokens, sessions, users } from "./schema";
 
 /**
@@ -109,25 +110,17 @@ export async function insertSession(db: Db, idHash: string, userId: string, expi
 
 export function findSessionUser(db: Db, idHash: string, now: number) {
 	return db
-		.select({ userId: users.id, email: users.email })
+		.select({ userId: users.id, email: users.email, stripeCustomerId: users.stripeCustomerId })
 		.from(sessions)
 		.innerJoin(users, eq(users.id, sessions.userId))
 		.where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now)))
 		.get();
 }
 
-/** Every plan a login holds, newest first. */
+/** Every plan a login holds with the facts its access is derived from, newest first. */
 export function plansOfUser(db: Db, userId: string) {
 	return db
-		.select({
-			crn: clients.crn,
-			name: clients.name,
-			planCode: clients.planCode,
-			subscriptionStatus: clients.subscriptionStatus,
-			paymentStatus: clients.paymentStatus,
-			stripeCustomerId: clients.stripeCustomerId,
-			createdAt: clients.createdAt,
-		})
+		.select({ ...PLAN_FACTS, name: clients.name, createdAt: clients.createdAt })
 		.from(clients)
 		.where(eq(clients.userId, userId))
 		.orderBy(desc(clients.createdAt))
@@ -157,4 +150,19 @@ export async function deleteExpiredAccountsData(db: Db, now: number, limit: numb
 			.returning({ id: passwordTokens.tokenHash }),
 	]);
 	return { sessions: s.length, links: t.length };
+}
+
+/** The Stripe customer a login keeps from its first purchase, for its next checkout. */
+export async function findStripeCustomerOfLogin(db: Db, email: string): Promise<string | undefined> {
+	const row = await db.select({ customer: users.stripeCustomerId }).from(users).where(eq(users.email, email)).get();
+	return row?.customer ?? undefined;
+}
+
+/** Keeps the first purchase's Stripe customer on the login (later ones never replace it). */
+export async function keepStripeCustomer(db: Db, userId: string, customerId: string | null) {
+	if (!customerId) return;
+	await db
+		.update(users)
+		.set({ stripeCustomerId: customerId })
+		.where(and(eq(users.id, userId), isNull(users.stripeCustomerId)));
 }

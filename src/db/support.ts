@@ -5,6 +5,7 @@ import { desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { JOB, type JobState } from "../rules/job-states";
 import type { Db } from "./database";
 import { stuckJobs } from "./jobs";
+import { PLAN_FACTS } from "./plan-facts";
 import { clients, jobs, webhookEvents } from "./schema";
 
 export function listJobs(db: Db, state: JobState | undefined, limit: number) {
@@ -127,12 +128,9 @@ export function findClients(db: Db, by: { crn: string } | { emails: string[] }, 
 	const where: SQL = "crn" in by ? eq(clients.crn, by.crn) : inArray(clients.email, by.emails);
 	return db
 		.select({
-			crn: clients.crn,
+			...PLAN_FACTS,
 			email: clients.email,
 			name: clients.name,
-			planCode: clients.planCode,
-			paymentStatus: clients.paymentStatus,
-			subscriptionStatus: clients.subscriptionStatus,
 			jobState: jobs.state,
 			createdAt: clients.createdAt,
 		})

@@ -4,7 +4,7 @@
 // Each step is idempotent, and a lease keeps two deliveries from running at once.
 import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
-import { ensureUser } from "../db/accounts";
+import { ensureUser, keepStripeCustomer } from "../db/accounts";
 import { findClientById } from "../db/clients";
 import type { Db } from "../db/database";
 import { claimJob, completeJob, findJob } from "../db/jobs";
@@ -47,6 +47,7 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 	if (!client) throw new PermanentProvisioningError("client row missing");
 	const user = await ensureUser(db, { id: crypto.randomUUID(), clientId: client.id, email: client.email }, clock());
 	if (!user) throw new Error("portal user not found after insert");
+	await keepStripeCustomer(db, user.id, client.stripeCustomerId);
 
 	const common = { to: client.email, name: client.name, supportEmail: config.supportEmail };
 	// The same key on every attempt: the provider sends it once however often we retry.

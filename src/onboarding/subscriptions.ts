@@ -1,37 +1,116 @@
-// What a login holds: every plan with its subscription status and the access it
-// gives, best access first. The dashboard shows this; /api/portal/me returns it.
+// What a login holds: every plan with the access it gives and why, when it
+// renews or ends, and the one thing the customer can do about it now; best
+// access first. /api/portal/me and the dashboard show this.
 import type { Config } from "../config";
 import { plansOfUser } from "../db/accounts";
 import type { Db } from "../db/database";
-import { type Access, accessOf, isPaid } from "../rules/subscription-status";
+import {
+	type AccessFacts,
+	type AccessVerdict,
+	actionFor,
+	byAccess,
+	deriveAccess,
+	graceEndsAt,
+	type PlanAction,
+} from "../rules/access";
 
-export interface PlanView {
+export interface PlanView extends AccessVerdict {
 	crn: string;
 	plan_code: string;
 	plan_name: string;
 	status: string | null;
-	access: Access;
-	/** Internal: which Stripe customer the Billing Portal opens for this plan. */
-	stripeCustomerId: string | null;
-	name: string;
-	paid: boolean;
+	/** When the paid period or trial ends (renews, unless canceled), ISO 8601. */
+	current_period_end: string | null;
+	/** Until when a failed renewal keeps access, ISO 8601. */
+	grace_ends_at: string | null;
+	action?: PlanAction;
 }
 
-const ACCESS_ORDER: Record<Access, number> = { active: 0, past_due: 1, ended: 2 };
+export interface PlanRow extends AccessFacts {
+	crn: string;
+	planCode: string;
+	currentPeriodEnd: number | null;
+	openInvoiceUrl: string | null;
+	actionRequiredAt: number | null;
+}
 
-export async function plansOfLogin(db: Db, userId: string, plans: Config["plans"]): Promise<PlanView[]> {
-	const rows = await plansOfUser(db, userId);
-	const views = rows.map((row) => ({
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** One plan as the customer (and the operator's app) sees it. Pure. */
+export function planView(row: PlanRow, config: Pick<Config, "plans" | "pastDueGraceMs">, now: number): PlanView {
+	const verdict = deriveAccess(row, now, config.pastDueGraceMs);
+	const action = actionFor(verdict, { invoiceUrl: row.openInvoiceUrl, actionRequiredAt: row.actionRequiredAt });
+	return {
 		crn: row.crn,
 		plan_code: row.planCode,
-		plan_name: plans.get(row.planCode)?.name ?? row.planCode,
-		// Before Stripe reports a subscription status, a paid checkout means active.
-		status: row.subscriptionStatus ?? (isPaid(row) ? "active" : null),
-		access: accessOf(row),
-		stripeCustomerId: row.stripeCustomerId,
-		name: row.name,
-		paid: isPaid(row),
-	}));
-	// Stable: within an access class, newest first (the query's order).
-	return views.sort((a, b) => ACCESS_ORDER[a.access] - ACCESS_ORDER[b.access]);
+		plan_name: config.plans.get(row.planCode)?.name ?? row.planCode,
+		// A one-time purchase has no subscription; before Stripe reports one, a paid checkout means active.
+		status: row.mode === "payment" ? null : (row.subscriptionStatus ?? (verdict.reason === "paid" ? "active" : null)),
+		access: verdict.access,
+		reason: verdict.reason,
+		current_period_end: row.mode === "payment" ? null : iso(row.currentPeriodEnd),
+		grace_ends_at: iso(graceEndsAt(row, verdict, config.pastDueGraceMs)),
+		...(action ? { action } : {}),
+	};
+}
+
+export async function plansOfLogin(
+	db: Db,
+	userId: string,
+	config: Pick<Config, "plans" | "pastDueGraceMs">,
+	now: number,
+) {
+	const rows = await plansOfUser(db, userId);
+	// Stable: within an access level, newest first (the query's order).
+	return rows.map((row) => ({ view: planView(row, config, now), row })).sort((a, b) => byAccess(a.view, b.view));
+}
+
+export interface MeView {
+	email: string;
+	/** The name the login's first purchase gave. */
+	name: string;
+	crn: string | null;
+	plan_code: string | null;
+	plan_name: string | null;
+	subscription_status: string | null;
+	payment_state: "paid" | "unpaid";
+	/** Every plan of the login, best access first. */
+	subscriptions: PlanView[];
+}
+
+/** GET /api/portal/me: the login and every plan it holds. */
+export async function meView(
+	db: Db,
+	login: { userId: string; email: string },
+	config: Pick<Config, "plans" | "pastDueGraceMs">,
+	now: number,
+): Promise<MeView> {
+	const plans = await plansOfLogin(db, login.userId, config, now);
+	const primary = plans[0]?.view;
+	// Newest first from the query: the first purchase is the last row.
+	const first = [...plans].sort((a, b) => a.row.createdAt - b.row.createdAt)[0];
+	return {
+		email: login.email,
+		name: first?.row.name ?? "",
+		crn: primary?.crn ?? null,
+		plan_code: primary?.plan_code ?? null,
+		plan_name: primary?.plan_name ?? null,
+		subscription_status: primary?.status ?? null,
+		payment_state: primary && primary.access !== "ended" && primary.reason !== "payment_pending" ? "paid" : "unpaid",
+		subscriptions: plans.map((p) => p.view),
+	};
+}
+
+/** The Stripe customer whose Billing Portal a login opens: its own, else the chosen plan's. */
+export async function billingCustomerOf(
+	db: Db,
+	login: { userId: string; stripeCustomerId: string | null },
+	crn: string | undefined,
+): Promise<string | null> {
+	if (login.stripeCustomerId && !crn) return login.stripeCustomerId;
+	const rows = await plansOfUser(db, login.userId);
+	const wanted = crn ? rows.find((r) => r.crn === crn) : undefined;
+	return (
+		wanted?.stripeCustomerId ?? login.stripeCustomerId ?? rows.find((r) => r.stripeCustomerId)?.stripeCustomerId ?? null
+	);
 }

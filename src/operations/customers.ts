@@ -11,9 +11,9 @@ import { outboxFor } from "../db/outbox";
 import type { JobRow } from "../db/schema";
 import { findClients, ledgerForClient } from "../db/support";
 import { deriveSetupStatus, type SetupStatus } from "../onboarding/setup-status";
+import { type Access, type AccessReason, type AccessVerdict, deriveAccess } from "../rules/access";
 import { type JobState, type ProvisioningState, provisioningState } from "../rules/job-states";
 import type { LinkPurpose } from "../rules/links";
-import { type Access, accessOf } from "../rules/subscription-status";
 
 export interface JobView {
 	id: string;
@@ -43,6 +43,7 @@ export interface CustomerView {
 		subscription_id: string | null;
 		subscription_status: string | null;
 		access: Access;
+		reason: AccessReason;
 		stripe_customer_id: string | null;
 		created_at: number;
 	};
@@ -50,7 +51,7 @@ export interface CustomerView {
 	job: JobView | null;
 	login: { id: string; email: string; password_set_at: number | null } | null;
 	/** Every plan of the login, this one included; newest first. */
-	plans: { crn: string; plan_code: string; subscription_status: string | null; access: Access }[];
+	plans: { crn: string; plan_code: string; subscription_status: string | null; access: Access; reason: AccessReason }[];
 	events: { id: string; type: string; event_created: number; received_at: number }[];
 	emails: { id: string; subject: string; created_at: number }[];
 	/** When each link was sent, used and expires: never the token. */
@@ -65,7 +66,19 @@ export interface CustomerSearchResult {
 	created_at: number;
 	subscription_status: string | null;
 	access: Access;
+	reason: AccessReason;
 	provisioning_state: ProvisioningState;
+}
+
+/** The time and grace period a plan's access is derived at. */
+export interface AccessClock {
+	now: number;
+	graceMs: number;
+}
+
+function verdictOf(facts: Parameters<typeof deriveAccess>[0], at: AccessClock): AccessVerdict {
+	const { access, reason } = deriveAccess(facts, at.now, at.graceMs);
+	return { access, reason };
 }
 
 export function jobView(job: Omit<JobRow, "leaseUntil" | "notBefore" | "queuedAt" | "checkoutSessionId">): JobView {
@@ -84,7 +97,7 @@ export function jobView(job: Omit<JobRow, "leaseUntil" | "notBefore" | "queuedAt
 	};
 }
 
-export async function customerView(db: Db, crn: string): Promise<CustomerView | null> {
+export async function customerView(db: Db, crn: string, at: AccessClock): Promise<CustomerView | null> {
 	const client = await findClientByCrn(db, crn.toUpperCase());
 	if (!client) return null;
 	const [job, user, events, emails] = await Promise.all([
@@ -106,7 +119,7 @@ export async function customerView(db: Db, crn: string): Promise<CustomerView | 
 			payment_status: client.paymentStatus,
 			subscription_id: client.subscriptionId,
 			subscription_status: client.subscriptionStatus,
-			access: accessOf(client),
+			...verdictOf(client, at),
 			stripe_customer_id: client.stripeCustomerId,
 			created_at: client.createdAt,
 		},
@@ -121,7 +134,7 @@ export async function customerView(db: Db, crn: string): Promise<CustomerView | 
 			crn: p.crn,
 			plan_code: p.planCode,
 			subscription_status: p.subscriptionStatus,
-			access: accessOf(p),
+			...verdictOf(p, at),
 		})),
 		events: events.map((e) => ({
 			id: e.id,
@@ -150,7 +163,7 @@ export type SearchResult =
  * CRN exactly (any case), or an email as typed and lowercased (checkout stores
  * it lowercased). Newest plan first.
  */
-export async function searchCustomers(db: Db, query: string): Promise<SearchResult> {
+export async function searchCustomers(db: Db, query: string, at: AccessClock): Promise<SearchResult> {
 	const q = query.trim();
 	if (!q || q.length > MAX_QUERY_LENGTH) return { ok: false, reason: "invalid_query" };
 	let by: { crn: string } | { emails: string[] };
@@ -168,7 +181,7 @@ export async function searchCustomers(db: Db, query: string): Promise<SearchResu
 			plan_code: row.planCode,
 			created_at: row.createdAt,
 			subscription_status: row.subscriptionStatus,
-			access: accessOf(row),
+			...verdictOf(row, at),
 			provisioning_state: provisioningState(row.jobState),
 		})),
 	};

@@ -1,7 +1,7 @@
 // POST /api/checkout (mounted at /api/checkout) and GET /api/plans (at
 // /api/plans). Validation is hand-written: three fields do not justify zod's
 // weight in a bundle every webhook cold-starts.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { Config, Plan } from "../config";
 import { deps } from "../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../http";

@@ -2,8 +2,9 @@
 // a checkout stand-in whose "Pay" posts a correctly signed
 // checkout.session.completed to the real webhook route, and an outbox viewer.
 // Everywhere else every /dev and /api/dev path is a 404.
-import { Hono } from "hono";
+
 import { createMiddleware } from "hono/factory";
+import { Hono } from "hono/tiny";
 import { getConfig } from "../config";
 import { findClientBySessionId } from "../db/clients";
 import { listOutbox } from "../db/outbox";

@@ -1,6 +1,6 @@
 // GET /api/health (mounted there): public, reveals the mode and whether config is sound,
 // never a secret. The detailed checks are behind ADMIN_TOKEN (routes/admin/index.ts).
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { getConfig } from "../config";
 import type { AppEnv } from "../http";
 

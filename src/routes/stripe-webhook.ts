@@ -2,8 +2,9 @@
 // /api/webhooks, see rules/stripe-endpoint.ts): raw body under 1 MiB, signature,
 // livemode, then one payment batch and one enqueue. Provisioning never runs
 // here: Checkout waits for this response before redirecting.
-import { Hono } from "hono";
+
 import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono/tiny";
 import { deps } from "../deps";
 import { type AppEnv, jsonError } from "../http";
 import { errorMessage, log } from "../log";

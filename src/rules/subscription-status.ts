@@ -1,7 +1,7 @@
 // What Stripe's subscription and Checkout payment statuses mean here, declared
 // once: which count as paid, which are final, and the access a customer's
-// dashboard gets. Event parsing, the payment batch, the status read model, the
-// reconciler and /api/portal/me all import these.
+// access rule builds on. Event parsing, the payment batch, the status read
+// model, the reconciler and the access rule (rules/access.ts) import these.
 // https://docs.stripe.com/billing/subscriptions/overview#subscription-statuses
 import type Stripe from "stripe";
 
@@ -18,11 +18,6 @@ export const TERMINAL_SUBSCRIPTION: readonly SubscriptionStatus[] = ["canceled",
 
 /** The first payment is still pending; a subscription never returns here once paid. */
 export const PENDING_SUBSCRIPTION: SubscriptionStatus = "incomplete";
-
-/** Renewal failed: the customer keeps the login and is asked to fix the payment method. */
-export const PAST_DUE_SUBSCRIPTION: readonly SubscriptionStatus[] = ["past_due", "unpaid", "paused", "incomplete"];
-
-export type Access = "active" | "past_due" | "ended";
 
 function has<T extends string>(set: readonly T[], value: string | null): value is T {
 	return value !== null && (set as readonly string[]).includes(value);
@@ -45,11 +40,4 @@ export function isPaidCheckout(paymentStatus: string | null): boolean {
 
 export function isTerminalSubscription(status: string | null): boolean {
 	return has(TERMINAL_SUBSCRIPTION, status);
-}
-
-/** The access one plan gives its login. */
-export function accessOf(row: { subscriptionStatus: string | null; paymentStatus: string }): Access {
-	if (isPaid(row)) return "active";
-	if (has(PAST_DUE_SUBSCRIPTION, row.subscriptionStatus)) return "past_due";
-	return "ended";
 }

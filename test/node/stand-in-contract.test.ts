@@ -1,10 +1,13 @@
 // The provider rules every user of the stand-in relies on, pinned by plain HTTP:
-// Stripe's rate limit, idempotency and pagination errors; Resend's idempotency,
+// Stripe's rate limit, idempotency and pagination errors, Checkout's refusals,
+// and the reads that follow money back (invoice payments → invoice →
+// subscription, customers, deleted ones, 404s); Resend's idempotency,
 // in-flight conflicts, rate limit and slow answers. A stand-in may grow kinder
 // only by breaking one of these.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { standInClient } from "../support/stand-in/client.ts";
 import { startStandIn } from "../support/stand-in/server.ts";
+import { ONE_TIME_PRICE } from "../support/stand-in/stripe.ts";
 
 let standIn: Awaited<ReturnType<typeof startStandIn>>;
 let client: ReturnType<typeof standInClient>;
@@ -17,14 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => standIn?.close());
 
-function checkout(key: string, idempotencyKey: string, email = "a@example.com") {
-	const form = new URLSearchParams({
-		mode: "subscription",
-		"line_items[0][price]": "price_starter_monthly",
-		"line_items[0][quantity]": "1",
-		customer_email: email,
-		success_url: "http://127.0.0.1/onboarding",
-	});
+function createSession(key: string, idempotencyKey: string, params: Record<string, string>) {
 	return fetch(`${client.stripeBase}/v1/checkout/sessions`, {
 		method: "POST",
 		headers: {
@@ -32,8 +28,49 @@ function checkout(key: string, idempotencyKey: string, email = "a@example.com") 
 			"content-type": "application/x-www-form-urlencoded",
 			"idempotency-key": idempotencyKey,
 		},
-		body: form.toString(),
+		body: new URLSearchParams({
+			"line_items[0][quantity]": "1",
+			success_url: "http://127.0.0.1/onboarding",
+			...params,
+		}).toString(),
 	});
+}
+
+function checkout(key: string, idempotencyKey: string, email = "a@example.com") {
+	return createSession(key, idempotencyKey, {
+		mode: "subscription",
+		"line_items[0][price]": "price_starter_monthly",
+		customer_email: email,
+	});
+}
+
+function get(key: string, path: string) {
+	return fetch(`${client.stripeBase}${path}`, { headers: { authorization: `Bearer ${key}` } });
+}
+
+const paymentsOf = (intent: string) =>
+	`/v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]=${intent}&limit=10`;
+
+/** A renewal as Stripe holds it: customer, subscription, the invoice it paid and the payment intent that paid it. */
+async function seedRenewal(key: string) {
+	const ids = { customer: "cus_contract", subscription: "sub_contract", invoice: "in_contract", intent: "pi_contract" };
+	await client.seedStripe(key, {
+		customers: [{ id: ids.customer, email: "payer@example.com", name: "Pat Payer" }],
+		subscriptions: [
+			{
+				id: ids.subscription,
+				customer: ids.customer,
+				status: "active",
+				price: "price_pro_monthly",
+				created: 1_750_000_000,
+				current_period_end: 1_752_592_000,
+				metadata: { client_id: "client_contract" },
+			},
+		],
+		invoices: [{ id: ids.invoice, customer: ids.customer, subscription: ids.subscription, status: "paid" }],
+		invoicePayments: [{ invoice: ids.invoice, payment_intent: ids.intent }],
+	});
+	return ids;
 }
 
 function sendEmail(key: string, idempotencyKey: string, subject = "Welcome") {
@@ -87,6 +124,197 @@ describe("Stripe stand-in", () => {
 		});
 		expect(response.status).toBe(400);
 		expect(await response.json()).toMatchObject({ error: { code: "resource_missing" } });
+	});
+
+	it("finds the invoice a payment intent paid, and through it the subscription and customer", async () => {
+		const key = freshKey("sk_test_");
+		const ids = await seedRenewal(key);
+		const payments = await get(key, paymentsOf(ids.intent));
+		expect(payments.status).toBe(200);
+		expect(await payments.json()).toMatchObject({
+			object: "list",
+			url: "/v1/invoice_payments",
+			has_more: false,
+			data: [
+				{
+					object: "invoice_payment",
+					invoice: ids.invoice,
+					payment: { type: "payment_intent", payment_intent: ids.intent },
+					status: "paid",
+				},
+			],
+		});
+		const invoice = await get(key, `/v1/invoices/${ids.invoice}`);
+		expect(await invoice.json()).toMatchObject({
+			object: "invoice",
+			id: ids.invoice,
+			customer: ids.customer,
+			parent: {
+				type: "subscription_details",
+				subscription_details: { subscription: ids.subscription, metadata: { client_id: "client_contract" } },
+			},
+		});
+		const subscription = await get(key, `/v1/subscriptions/${ids.subscription}`);
+		expect(await subscription.json()).toMatchObject({
+			object: "subscription",
+			status: "active",
+			metadata: { client_id: "client_contract" },
+			items: { data: [{ price: { id: "price_pro_monthly" }, current_period_end: 1_752_592_000 }] },
+		});
+		const customer = await get(key, `/v1/customers/${ids.customer}`);
+		expect(await customer.json()).toMatchObject({ object: "customer", email: "payer@example.com", name: "Pat Payer" });
+	});
+
+	it("answers an empty list, not a 404, for a payment intent that paid no invoice", async () => {
+		const key = freshKey("sk_test_");
+		await seedRenewal(key);
+		const response = await get(key, paymentsOf("pi_one_time"));
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ object: "list", data: [], has_more: false });
+	});
+
+	it("keeps each account's objects to its own API key", async () => {
+		const ids = await seedRenewal(freshKey("sk_test_"));
+		const other = freshKey("sk_test_");
+		expect(await (await get(other, paymentsOf(ids.intent))).json()).toMatchObject({ data: [] });
+		expect((await get(other, `/v1/invoices/${ids.invoice}`)).status).toBe(404);
+	});
+
+	it("answers 404 resource_missing to an unknown customer, subscription or invoice", async () => {
+		const key = freshKey("sk_test_");
+		for (const path of ["/v1/customers/cus_nope", "/v1/subscriptions/sub_nope", "/v1/invoices/in_nope"]) {
+			const response = await get(key, path);
+			expect(response.status, path).toBe(404);
+			expect(await response.json(), path).toMatchObject({
+				error: { type: "invalid_request_error", code: "resource_missing" },
+			});
+		}
+	});
+
+	it("answers a deleted customer with deleted: true, and refuses to check it out", async () => {
+		const key = freshKey("sk_test_");
+		await client.seedStripe(key, { customers: [{ id: "cus_gone", deleted: true }] });
+		const response = await get(key, "/v1/customers/cus_gone");
+		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({ id: "cus_gone", object: "customer", deleted: true });
+		const refused = await createSession(key, "idem-gone", {
+			mode: "subscription",
+			"line_items[0][price]": "price_starter_monthly",
+			customer: "cus_gone",
+		});
+		expect(refused.status).toBe(400);
+		expect(await refused.json()).toMatchObject({ error: { code: "resource_missing", param: "customer" } });
+	});
+
+	it("checks out a known customer, with a trial, in subscription mode", async () => {
+		const key = freshKey("sk_test_");
+		await client.seedStripe(key, { customers: [{ id: "cus_back", email: "back@example.com" }] });
+		const response = await createSession(key, "idem-trial", {
+			mode: "subscription",
+			"line_items[0][price]": "price_starter_monthly",
+			customer: "cus_back",
+			"subscription_data[trial_period_days]": "14",
+			"subscription_data[metadata][client_id]": "client_trial",
+		});
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ mode: "subscription", customer: "cus_back", customer_email: null });
+	});
+
+	it("checks out a one-time price in payment mode", async () => {
+		const key = freshKey("sk_test_");
+		const response = await createSession(key, "idem-once", {
+			mode: "payment",
+			"line_items[0][price]": ONE_TIME_PRICE,
+			customer_email: "once@example.com",
+			customer_creation: "always",
+			"payment_intent_data[metadata][client_id]": "client_once",
+		});
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({
+			object: "checkout.session",
+			mode: "payment",
+			customer_creation: "always",
+			status: "open",
+			payment_status: "unpaid",
+			payment_intent: null,
+			subscription: null,
+		});
+	});
+
+	it("refuses what Checkout refuses: 400 with Stripe's message", async () => {
+		const key = freshKey("sk_test_");
+		const subscriptionMode = { mode: "subscription", "line_items[0][price]": "price_starter_monthly" };
+		const paymentMode = { mode: "payment", "line_items[0][price]": ONE_TIME_PRICE };
+		await client.seedStripe(key, { customers: [{ id: "cus_both" }] });
+		const cases: Array<[Record<string, string>, string, string]> = [
+			[
+				{ ...subscriptionMode, customer: "cus_both", customer_email: "both@example.com" },
+				"customer",
+				"You may only specify one of these parameters: customer, customer_email.",
+			],
+			[
+				{ ...paymentMode, "subscription_data[metadata][client_id]": "c" },
+				"subscription_data",
+				"You can not pass `subscription_data` in `payment` mode.",
+			],
+			[
+				{ ...subscriptionMode, "payment_intent_data[metadata][client_id]": "c" },
+				"payment_intent_data",
+				"You can not pass `payment_intent_data` in `subscription` mode.",
+			],
+			[
+				{ ...subscriptionMode, customer_creation: "always" },
+				"customer_creation",
+				"`customer_creation` can only be used in `payment` mode.",
+			],
+			[
+				{ ...subscriptionMode, "subscription_data[trial_period_days]": "0" },
+				"subscription_data[trial_period_days]",
+				"The minimum number of trial period days is 1.",
+			],
+			[
+				{ ...paymentMode, "line_items[0][price]": "price_starter_monthly" },
+				"line_items[0]",
+				"You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+			],
+			[{ ...subscriptionMode, customer: "cus_unknown" }, "customer", "No such customer: 'cus_unknown'"],
+		];
+		for (const [index, [params, param, message]] of cases.entries()) {
+			const response = await createSession(key, `idem-refused-${index}`, params);
+			expect(response.status, message).toBe(400);
+			expect(await response.json(), message).toMatchObject({
+				error: { type: "invalid_request_error", param, message },
+			});
+		}
+	});
+
+	it("holds idempotency to payment mode and customer checkouts, and saves no parameter error", async () => {
+		const key = freshKey("sk_test_");
+		await client.seedStripe(key, { customers: [{ id: "cus_idem" }] });
+		const once = { mode: "payment", "line_items[0][price]": ONE_TIME_PRICE, customer: "cus_idem" };
+		const first = await createSession(key, "idem-pay", once);
+		const again = await createSession(key, "idem-pay", once);
+		expect(again.headers.get("idempotent-replayed")).toBe("true");
+		expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+		const other = await createSession(key, "idem-pay", { ...once, customer: "cus_other" });
+		expect(other.status).toBe(400);
+		expect(await other.json()).toMatchObject({ error: { type: "idempotency_error" } });
+		// Stripe saves a result only once the endpoint ran: a refused request leaves its key free.
+		const refused = await createSession(key, "idem-fixed", { ...once, customer_email: "x@example.com" });
+		expect(refused.status).toBe(400);
+		const fixed = await createSession(key, "idem-fixed", once);
+		expect(fixed.status).toBe(200);
+		expect(fixed.headers.get("idempotent-replayed")).toBeNull();
+	});
+
+	it("rate-limits the reads that follow money back like every other call", async () => {
+		const key = freshKey("sk_test_");
+		const ids = await seedRenewal(key);
+		await client.control("stripe", { key, perSecond: 1 });
+		expect((await get(key, `/v1/invoices/${ids.invoice}`)).status).toBe(200);
+		const limited = await get(key, paymentsOf(ids.intent));
+		expect(limited.status).toBe(429);
+		expect(limited.headers.get("retry-after")).toBe("1");
 	});
 });
 

@@ -3,7 +3,9 @@
 // routes cannot reach on demand (a job stuck for ten minutes). Every id is fresh.
 import { env } from "cloudflare:workers";
 import type { JobState } from "../../src/rules/job-states";
-import { type ClientRef, checkoutCompleted, payloadOf, uniqueId } from "./stripe-events";
+import { seedStripe } from "./stand-in";
+import { type ClientRef, checkoutCompleted, devIds, payloadOf, uniqueId } from "./stripe-events";
+import { TEST_SECRETS } from "./test-secrets";
 import { api, postWebhook } from "./worker";
 
 export interface CreatedClient extends ClientRef {
@@ -43,9 +45,16 @@ export async function createClient(
 	};
 }
 
-/** A client who paid: checkout, a signed checkout.session.completed, and the real queue's provisioning. */
+/**
+ * A client who paid: checkout, a signed checkout.session.completed, and the
+ * real queue's provisioning. Stripe made the session's customer when it was
+ * paid, so the stand-in knows it too (a later checkout of the login names it).
+ */
 export async function paidClient(overrides: Parameters<typeof createClient>[0] = {}) {
 	const client = await createClient(overrides);
+	await seedStripe(TEST_SECRETS.STRIPE_SECRET_KEY, {
+		customers: [{ id: devIds(client.clientId).customer, email: client.email, name: overrides.name ?? "Ada Lovelace" }],
+	});
 	const event = checkoutCompleted(client);
 	await postWebhook(payloadOf(event));
 	const job = await waitForJobState(client.clientId, "WELCOME_EMAIL_SENT");

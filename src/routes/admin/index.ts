@@ -2,7 +2,7 @@
 // token (auth.ts, applied here once so no admin route can forget it). Each
 // route parses its input, calls one operation (src/operations/) and answers its
 // declared wire type.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { deps } from "../../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../../http";
 import { attentionView, jobListView, ledgerView, summaryView } from "../../operations/console";
@@ -53,7 +53,8 @@ adminRoutes.post("/jobs/:id/retry", async (c) => {
 });
 
 adminRoutes.get("/clients/:crn", async (c) => {
-	const view = await customerView(deps(c.env).db, c.req.param("crn"));
+	const d = deps(c.env);
+	const view = await customerView(d.db, c.req.param("crn"), { now: d.clock(), graceMs: d.config.pastDueGraceMs });
 	return view ? c.json(view) : jsonError(c, 404, "not_found", "No client with this CRN.");
 });
 
@@ -69,7 +70,9 @@ adminRoutes.post("/clients/:crn/setup-link", async (c) => {
 /** A POST body, so a searched email never lands in a URL that request logs keep. */
 adminRoutes.post("/search", async (c) => {
 	const body = await readJsonObject(c);
-	const result = await searchCustomers(deps(c.env).db, typeof body?.q === "string" ? body.q : "");
+	const d = deps(c.env);
+	const at = { now: d.clock(), graceMs: d.config.pastDueGraceMs };
+	const result = await searchCustomers(d.db, typeof body?.q === "string" ? body.q : "", at);
 	if (result.ok) return c.json({ results: result.results });
 	return result.reason === "not_found"
 		? jsonError(c, 404, "not_found", "No customer with this CRN or email.")

@@ -1,13 +1,14 @@
 // The customer's login: set a password with a link, log in and out, and who am
 // I (every plan the login holds). Session cookie: __Host- prefixed, HttpOnly,
 // Secure, SameSite=Lax.
-import { Hono } from "hono";
+
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { Hono } from "hono/tiny";
 import { deps } from "../../deps";
 import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../../http";
 import { log } from "../../log";
 import { login, logout, sessionUser, setPasswordWithToken } from "../../onboarding/accounts";
-import { plansOfLogin } from "../../onboarding/subscriptions";
+import { meView } from "../../onboarding/subscriptions";
 import { overEmailLimit, rateLimit, tooManyRequests } from "../../rate-limit";
 import { MAX_EMAIL_LENGTH, normalizeEmail } from "../../rules/email-address";
 
@@ -74,22 +75,5 @@ accountRoutes.get("/me", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
 	const d = deps(c.env);
-	const plans = await plansOfLogin(d.db, user.userId, d.config.plans);
-	const primary = plans[0];
-	return c.json({
-		email: user.email,
-		name: primary?.name ?? "",
-		crn: primary?.crn ?? null,
-		plan_code: primary?.plan_code ?? null,
-		plan_name: primary?.plan_name ?? null,
-		subscription_status: primary?.status ?? null,
-		payment_state: primary?.paid ? "paid" : "unpaid",
-		subscriptions: plans.map((p) => ({
-			crn: p.crn,
-			plan_code: p.plan_code,
-			plan_name: p.plan_name,
-			status: p.status,
-			access: p.access,
-		})),
-	});
+	return c.json(await meView(d.db, user, d.config, d.clock()));
 });

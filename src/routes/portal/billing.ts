@@ -1,8 +1,8 @@
 // POST /api/portal/billing: a logged-in customer's Stripe Billing Portal link.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { deps } from "../../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../../http";
-import { plansOfLogin } from "../../onboarding/subscriptions";
+import { billingCustomerOf } from "../../onboarding/subscriptions";
 import { StripeApiError } from "../../stripe/api";
 import { currentUser } from "./accounts";
 
@@ -14,9 +14,7 @@ billingRoutes.post("/billing", async (c) => {
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
 	const d = deps(c.env);
 	const body = await readJsonObject(c);
-	const plans = await plansOfLogin(d.db, user.userId, d.config.plans);
-	const wanted = typeof body?.crn === "string" ? plans.find((p) => p.crn === body.crn) : undefined;
-	const customer = (wanted ?? plans.find((p) => p.stripeCustomerId))?.stripeCustomerId;
+	const customer = await billingCustomerOf(d.db, user, typeof body?.crn === "string" ? body.crn : undefined);
 	if (!d.stripe || !customer) {
 		return jsonError(c, 503, "billing_unavailable", "Billing management is not available for this account yet.");
 	}

@@ -1,7 +1,7 @@
 // POST /api/portal/password-reset and /api/portal/setup-link: getting back in
 // with a set-password link, by email ("Forgot password?") or by onboarding token
 // ("Send the email again"). Both only enqueue; the work queue sends the email.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { isTokenShaped } from "../../crypto";
 import { deps } from "../../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../../http";

@@ -1,7 +1,7 @@
 // GET /api/portal/setup-status?t=<onboarding token>: the onboarding read model. Unknown, malformed or
 // missing token: the same 404 (429 once an address keeps guessing), so the
 // route reveals nothing about tokens.
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { isTokenShaped } from "../../crypto";
 import { deps } from "../../deps";
 import { type AppEnv, jsonError } from "../../http";

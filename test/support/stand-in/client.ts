@@ -1,7 +1,7 @@
 // Steering and reading the stand-in over plain HTTP (`/__control/*`): one client
 // for the workerd tests, the browser tests and the benches. Only `fetch`, so it
 // runs in workerd and in Node alike.
-import type { Json, RecordedRequest } from "./types.ts";
+import type { Json, RecordedRequest, SeededStripe, StripeSeed } from "./types.ts";
 
 /** An email as the mail stand-in accepted it (Resend's request body, plus its id and key). */
 export interface SentEmail {
@@ -37,6 +37,8 @@ export function standInClient(url: string) {
 		/** MAIL_API_BASE for a worker: Resend is served under /resend. */
 		mailBase: `${url}/resend`,
 		control,
+		/** Puts Stripe objects in the account of API key `key`; answers them as Stripe now holds them. */
+		seedStripe: (key: string, seed: StripeSeed) => control<SeededStripe>("seed", { key, ...seed }),
 		/** Recorded API requests whose content includes `contains`. */
 		async requests(contains: string): Promise<RecordedRequest[]> {
 			const response = await fetch(`${url}/__control/requests?contains=${encodeURIComponent(contains)}`);

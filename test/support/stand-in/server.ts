@@ -49,6 +49,9 @@ export function startStandIn(
 				const list = Array.isArray(body.sessions) ? (body.sessions as Json[]) : [body.session as Json];
 				return { status: 200, body: list.map((s) => stripe.seedSession(key, s)) };
 			}
+			case "/__control/seed":
+				// Customers, subscriptions, invoices and invoice payments, for the reads that follow money back.
+				return stripe.seed(key, body);
 			case "/__control/webhook_endpoints":
 				stripe.account(key).endpoints = (body.endpoints as Json[]) ?? [];
 				return ok;
