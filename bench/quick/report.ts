@@ -101,6 +101,8 @@ export interface Targets {
 		statusPollMinusBareEmptyCpuMsPerRequest: number;
 		assetRoutingCpuMsPerRequest: number;
 		coldStartWorkerMinusEmptyMedianMs: number;
+		webhookAloneOverEmptyCpuRatio: number;
+		statusPollOverEmptyCpuRatio: number;
 	};
 }
 
@@ -162,6 +164,18 @@ export function evaluateTargets(
 			coldEmpty + 25,
 			`empty worker median ${fmt(coldEmpty, 1)} + 25`,
 		),
+		// The same three figures as ratios and a start-up delta: a floor that doubles on a
+		// busy machine moves "floor + ms" limits less than it moves the worker's figures.
+		check("Webhook alone: CPU ÷ floor", "×", aloneCpu / emptyCpu, "<=", 1.2, `floor ${fmt(emptyCpu, 2)} ms`),
+		check("Status poll: CPU ÷ floor", "×", statusCpu / emptyCpu, "<=", 1.15, `floor ${fmt(emptyCpu, 2)} ms`),
+		check(
+			"Cold-start CPU, median − empty worker median",
+			"ms",
+			coldWorker - coldEmpty,
+			"<=",
+			10,
+			`empty worker median ${fmt(coldEmpty, 1)}`,
+		),
 		check("Bundle, gzip -9", "KiB", r.bundle.worker.gzipBytes / KIB, "<=", 60, "fixed"),
 		check("Webhook alone: workerd CPU ms/request (Workers Free plan)", "ms", aloneCpu, "<", 10, "fixed"),
 	];
@@ -175,6 +189,8 @@ export function evaluateTargets(
 			statusPollMinusBareEmptyCpuMsPerRequest: statusCpu - bareCpu,
 			assetRoutingCpuMsPerRequest: emptyCpu - bareCpu,
 			coldStartWorkerMinusEmptyMedianMs: coldWorker - coldEmpty,
+			webhookAloneOverEmptyCpuRatio: aloneCpu / emptyCpu,
+			statusPollOverEmptyCpuRatio: statusCpu / emptyCpu,
 		},
 	};
 }
@@ -209,6 +225,7 @@ function targetsReport(t: Targets): string {
 			`status poll ${signed(d.statusPollMinusBareEmptyCpuMsPerRequest, 2)} ms ` +
 			`(the asset router's hop: ${signed(d.assetRoutingCpuMsPerRequest, 2)} ms)`,
 		`- cold start worker − empty (median): ${signed(d.coldStartWorkerMinusEmptyMedianMs, 1)} ms`,
+		`- ratios to the floor: webhook ${fmt(d.webhookAloneOverEmptyCpuRatio, 2)}×, status poll ${fmt(d.statusPollOverEmptyCpuRatio, 2)}×`,
 	].join("\n");
 }
 
