@@ -16,6 +16,8 @@ describe("GET /api/portal/setup-status", () => {
 			provisioning_state: "not_started",
 			password_state: "not_sent",
 			next_action: "wait_provisioning",
+			access: "suspended",
+			reason: "payment_pending",
 			plan_code: "starter",
 			support_email: "support@example.com",
 			updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -29,6 +31,8 @@ describe("GET /api/portal/setup-status", () => {
 			provisioning_state: "completed",
 			password_state: "not_sent",
 			next_action: "set_password",
+			access: "active",
+			reason: "paid",
 		});
 	});
 

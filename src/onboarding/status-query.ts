@@ -1,7 +1,9 @@
 // Answers one status poll: one D1 read for a settled session. While payment is
 // "confirming" for more than a few seconds it asks Stripe (at most once per
 // interval per client, claimed in D1) and runs the webhook's own payment path.
+import type { Config } from "../config";
 import { sha256Hex } from "../crypto";
+import { type AccessVerdict, deriveAccess } from "../rules/access";
 import { claimStripeCheck, markCheckoutOpen, markReturned } from "../db/clients";
 import { type StatusRow, statusRowByTokenHash } from "../db/status-read";
 import { errorMessage, log } from "../log";
@@ -14,19 +16,20 @@ export const SYNC_AFTER_MS = 3_000;
 /** At most one Stripe call per client per interval, however many tabs poll. */
 export const SYNC_INTERVAL_MS = 5_000;
 
-export type StatusQueryDeps = PaymentDeps;
+export type StatusQueryDeps = PaymentDeps & { config: Pick<Config, "planByPrice" | "pastDueGraceMs"> };
 
-export interface OnboardingStatus extends SetupStatus {
+export interface OnboardingStatus extends SetupStatus, AccessVerdict {
 	crn: string;
 	planCode: string;
 	updatedAt: number;
 }
 
-function view(row: StatusRow): OnboardingStatus {
+function view(row: StatusRow, now: number, graceMs: number): OnboardingStatus {
 	return {
 		crn: row.crn,
 		planCode: row.planCode,
 		...deriveSetupStatus(row),
+		...deriveAccess(row, now, graceMs),
 		updatedAt: Math.max(row.clientUpdatedAt, row.jobUpdatedAt ?? 0),
 	};
 }
@@ -36,7 +39,7 @@ export async function readOnboardingStatus(deps: StatusQueryDeps, token: string)
 	const tokenHash = await sha256Hex(token);
 	let row = await statusRowByTokenHash(db, tokenHash);
 	if (!row) return null;
-	let status = view(row);
+	let status = view(row, now, deps.config.pastDueGraceMs);
 	if (isSettled(status)) return status;
 
 	// The first poll means the customer is back from Checkout: "confirming" from here on.
@@ -45,7 +48,7 @@ export async function readOnboardingStatus(deps: StatusQueryDeps, token: string)
 		returnedAt = now;
 		await markReturned(db, row.clientId, now);
 		row = { ...row, returnedAt };
-		status = view(row);
+		status = view(row, now, deps.config.pastDueGraceMs);
 	}
 
 	const sessionId = row.checkoutSessionId;
@@ -61,7 +64,7 @@ export async function readOnboardingStatus(deps: StatusQueryDeps, token: string)
 			if (session.status === "open") {
 				// Not paid, not abandoned for good: the page offers to pay again.
 				await markCheckoutOpen(db, row.clientId, now);
-				return view({ ...row, checkoutOpenAt: now });
+				return view({ ...row, checkoutOpenAt: now }, now, deps.config.pastDueGraceMs);
 			}
 			const outcome = await applyCheckoutSessionFromStripe(deps, session, "sync");
 			if (outcome?.status === "applied") {
@@ -72,7 +75,7 @@ export async function readOnboardingStatus(deps: StatusQueryDeps, token: string)
 					payment_status: session.payment_status,
 				});
 				const fresh = await statusRowByTokenHash(db, tokenHash);
-				if (fresh) status = view(fresh);
+				if (fresh) status = view(fresh, now, deps.config.pastDueGraceMs);
 			}
 		} catch (error) {
 			// The page keeps polling; the next interval tries again.

@@ -93,8 +93,11 @@ async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Che
 	for (const plan of config.plans.values()) {
 		try {
 			const price = await stripe.retrievePrice(plan.priceId);
+			// A subscription plan needs a recurring price; a one-time plan (mode "payment") a one_time one.
+			const wanted = plan.mode === "payment" ? "one_time" : "recurring";
 			if (!price.active) bad.push(`${plan.code} → ${plan.priceId} is archived`);
-			else if (price.type !== "recurring") bad.push(`${plan.code} → ${plan.priceId} is not a recurring price`);
+			else if (price.type !== wanted)
+				bad.push(`${plan.code} → ${plan.priceId} is a ${price.type} price but the plan is sold as ${plan.mode === "payment" ? "a one-time purchase" : "a subscription"}`);
 			else if (price.livemode !== (config.mode === "live"))
 				bad.push(`${plan.code} → ${plan.priceId} belongs to the other mode`);
 		} catch (error) {
@@ -103,7 +106,7 @@ async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Che
 	}
 	return bad.length
 		? { name, ok: false, hint: `PLANS: ${bad.join("; ")}` }
-		: { name, ok: true, hint: `${config.plans.size} plan(s), every price active and recurring` };
+		: { name, ok: true, hint: `${config.plans.size} plan(s), every price active and of its plan's kind` };
 }
 
 export async function webhookEndpointCheck(config: Config, stripe: StripeApi | null): Promise<Check> {

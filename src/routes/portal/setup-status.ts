@@ -26,6 +26,9 @@ setupStatusRoutes.get("/setup-status", async (c) => {
 		provisioning_state: status.provisioning_state,
 		password_state: status.password_state,
 		next_action: status.next_action,
+		// What the plan gives once paid (src/rules/access.ts), as the dashboard shows it.
+		access: status.access,
+		reason: status.reason,
 		// So a checkout that ended unpaid can offer the same plan again.
 		plan_code: status.planCode,
 		support_email: d.config.supportEmail,
