@@ -25,6 +25,8 @@ const SECRET_NAMES = [
 	"STRIPE_WEBHOOK_SECRET_LIVE",
 	"STRIPE_WEBHOOK_SECRET",
 	"MAIL_API_KEY",
+	"APP_WEBHOOK_SECRET",
+	"APP_API_KEY",
 ];
 const DATABASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_BUNDLE_GZIP_BYTES = 60 * 1024;

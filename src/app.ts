@@ -13,6 +13,7 @@ import { checkoutRoutes, planRoutes } from "./routes/checkout";
 import { healthRoutes } from "./routes/health";
 import { portalRoutes } from "./routes/portal";
 import { stripeWebhookRoutes } from "./routes/stripe-webhook";
+import { accessRoutes } from "./routes/v1/access";
 
 export const app = new Hono<AppEnv>();
 
@@ -51,6 +52,7 @@ app.route("/api/plans", planRoutes);
 app.route("/api/portal", portalRoutes);
 app.route("/api/admin", adminRoutes);
 app.route("/api/health", healthRoutes);
+app.route("/api/v1", accessRoutes);
 // Development tools under /dev and /api/dev, built only for local work (the
 // define in wrangler.toml): in a deployed bundle this block and the module it
 // loads do not exist. Even where built, they answer 404 unless dev tools are on.

@@ -4,6 +4,7 @@
 // it, and the parts it would make unsafe (a live key over plain http, live
 // checkouts returning to localhost) stay switched off.
 
+import { type AppConfig, parseAppConfig } from "./config-app";
 import { parsePlans } from "./config-plans";
 import { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET } from "./dev-defaults";
 import { log } from "./log";
@@ -62,6 +63,8 @@ export interface Config {
 		timeoutMs: number;
 	};
 	adminToken?: string;
+	/** The operator's own app: its webhook endpoint and secret, the access API key. */
+	app: AppConfig;
 	/** Development-only checkout stand-in and outbox viewer. Never with a live key. */
 	devTools: boolean;
 	problems: ConfigProblem[];
@@ -87,7 +90,8 @@ export function getConfig(env: Env): Config {
 	return config;
 }
 
-function value(raw: unknown): string | undefined {
+/** A set variable's trimmed value; undefined when unset or blank. */
+export function value(raw: unknown): string | undefined {
 	if (typeof raw !== "string") return undefined;
 	const trimmed = raw.trim();
 	return trimmed === "" ? undefined : trimmed;
@@ -222,6 +226,7 @@ export function parseConfig(env: Env): Config {
 		supportEmail: value(env.SUPPORT_EMAIL) ?? "support@example.com",
 		mail,
 		adminToken,
+		app: parseAppConfig(env, mode, adminToken, problems),
 		devTools,
 		problems,
 	};

@@ -14,7 +14,8 @@ type AddressLimiter =
 	| "PASSWORD_LIMITER"
 	| "STATUS_LIMITER"
 	| "RESET_LIMITER"
-	| "ADMIN_AUTH_LIMITER";
+	| "ADMIN_AUTH_LIMITER"
+	| "ACCESS_AUTH_LIMITER";
 type EmailLimiter = "LOGIN_EMAIL_LIMITER" | "RESET_EMAIL_LIMITER";
 
 /** The limiters' window (wrangler.toml `period`). */

@@ -3,6 +3,7 @@
 // re-enqueued by the reconciler. One job per client.
 import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { CLAIMABLE_JOB_STATES, JOB } from "../rules/job-states";
+import { deliveryInsert, type NewDelivery } from "./app-deliveries";
 import type { Db } from "./database";
 import { clients, jobs } from "./schema";
 
@@ -40,11 +41,33 @@ export function claimJob(db: Db, jobId: string, now: number, leaseMs: number) {
 		.get();
 }
 
-export async function completeJob(db: Db, jobId: string, now: number) {
-	await db
+/**
+ * Done: the welcome email went out. With the operator's app configured, its
+ * `customer.onboarded` delivery is written in the same batch, with what the
+ * app is thereby told of the plan.
+ */
+export async function completeJob(
+	db: Db,
+	jobId: string,
+	now: number,
+	tell?: { delivery: NewDelivery; access: string; reason: string; planCode: string },
+) {
+	const complete = db
 		.update(jobs)
 		.set({ state: JOB.completed, lastError: null, leaseUntil: null, completedAt: now, updatedAt: now })
 		.where(eq(jobs.id, jobId));
+	if (!tell) {
+		await complete;
+		return;
+	}
+	await db.batch([
+		complete,
+		deliveryInsert(db, tell.delivery, now),
+		db
+			.update(clients)
+			.set({ announcedAccess: tell.access, announcedReason: tell.reason, announcedPlanCode: tell.planCode })
+			.where(eq(clients.id, tell.delivery.clientId)),
+	]);
 }
 
 /** A failed attempt: the lease ends so the queue's retry can claim it again. */

@@ -87,6 +87,7 @@ const CLIENT_UPDATE_SQL = `update clients set
 	invoice_status = case when ${INVOICE_WINS} then ?10 else invoice_status end,
 	invoice_event_at = case when ${INVOICE_WINS} then ?11 else invoice_event_at end,
 	refunded_at = case when ?20 = 1 then coalesce(refunded_at, ?1) else refunded_at end,
+	access_dirty_at = case when ?21 = 1 then ?1 else access_dirty_at end,
 	updated_at = ?1
 where id = ?12 and exists (select 1 from webhook_events where id = ?13 and nonce = ?14)
 returning id`;
@@ -123,6 +124,8 @@ export async function applyPaymentBatch(
 	now: number,
 	/** The plan the subscription's price names, when that price is in PLANS. */
 	planCode: string | null = null,
+	/** Leave the outbox marker for the operator's app (its webhooks are configured). */
+	markForApp = false,
 ): Promise<PaymentBatchResult> {
 	const d1 = db.$client;
 	const settled = change.confirmsPayment
@@ -159,6 +162,7 @@ export async function applyPaymentBatch(
 				change.invoice?.url ?? null,
 				change.invoice?.renewal ? 1 : 0,
 				change.charge?.fullyRefunded ? 1 : null,
+				markForApp ? 1 : 0,
 			),
 	];
 	const dispute = change.charge?.dispute;

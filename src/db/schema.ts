@@ -4,6 +4,7 @@
 // (Stripe's `created`, epoch seconds, used only for ordering).
 import { type AnySQLiteColumn, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { DISPUTE_STATES, PLAN_MODES } from "../rules/access";
+import { DELIVERY_STATES } from "../rules/app-deliveries";
 import { JOB_STATES } from "../rules/job-states";
 import { LINK_PURPOSES } from "../rules/links";
 
@@ -48,6 +49,15 @@ export const clients = sqliteTable(
 		refundedAt: integer("refunded_at"),
 		/** The worst of its disputes (lost, else open), kept with each dispute change; null: none open or lost. */
 		disputeState: text("dispute_state", { enum: DISPUTE_STATES }),
+		/**
+		 * Set in the same batch as a change that may move the plan's access (an
+		 * outbox marker): until cleared, the operator's app has not been told.
+		 */
+		accessDirtyAt: integer("access_dirty_at"),
+		/** What the operator's app was last told of this plan (access.changed compares against it). */
+		announcedAccess: text("announced_access"),
+		announcedReason: text("announced_reason"),
+		announcedPlanCode: text("announced_plan_code"),
 		/** Last time the status route asked Stripe for the session (rate limit). */
 		stripeCheckedAt: integer("stripe_checked_at"),
 		/** The login this plan belongs to, set when it is provisioned. One login per email, many plans. */
@@ -56,6 +66,7 @@ export const clients = sqliteTable(
 		updatedAt: integer("updated_at").notNull(),
 	},
 	(t) => [
+		index("clients_access_dirty_idx").on(t.accessDirtyAt),
 		// One plan per subscription: a subscription made outside Checkout is adopted once.
 		uniqueIndex("clients_subscription_idx").on(t.subscriptionId),
 		index("clients_payment_intent_idx").on(t.paymentIntentId),
@@ -188,6 +199,38 @@ export const disputes = sqliteTable(
 		updatedAt: integer("updated_at").notNull(),
 	},
 	(t) => [index("disputes_client_idx").on(t.clientId)],
+);
+
+/**
+ * Messages to the operator's own app (Standard Webhooks), one row each: the
+ * `webhook-id` is the row id, the same on every attempt.
+ */
+export const appDeliveries = sqliteTable(
+	"app_deliveries",
+	{
+		id: text("id").primaryKey(),
+		/** customer.onboarded | access.changed */
+		type: text("type").notNull(),
+		clientId: text("client_id").notNull(),
+		crn: text("crn").notNull(),
+		/** The exact JSON body sent (signed as is on every attempt). */
+		payload: text("payload").notNull(),
+		/** pending (waiting for its next attempt) | delivered | failed */
+		status: text("status", { enum: DELIVERY_STATES }).notNull().default("pending"),
+		attempts: integer("attempts").notNull().default(0),
+		/** The receiver's last HTTP status; null when it never answered. */
+		lastStatus: integer("last_status"),
+		/** A short account of the last failure: never the receiver's whole answer. */
+		lastError: text("last_error"),
+		nextAttemptAt: integer("next_attempt_at"),
+		deliveredAt: integer("delivered_at"),
+		createdAt: integer("created_at").notNull(),
+		updatedAt: integer("updated_at").notNull(),
+	},
+	(t) => [
+		index("app_deliveries_status_next_idx").on(t.status, t.nextAttemptAt),
+		index("app_deliveries_created_idx").on(t.createdAt),
+	],
 );
 
 /** Small named values the service keeps between runs, such as the reconciler's place in Stripe's list. */

@@ -3,6 +3,7 @@
 // made outside Checkout) on the queue. The webhook, an operator's replay, the
 // status route's Stripe sync and the reconciler all run this same idempotent path.
 import type Stripe from "stripe";
+import { appTarget } from "../app-webhooks/announce";
 import type { Config } from "../config";
 import { findClientIdForChange } from "../db/clients";
 import type { Db } from "../db/database";
@@ -21,7 +22,7 @@ export interface PaymentDeps {
 	queue: WorkQueue;
 	/** Places a refund or dispute on a subscription's plan (Stripe's invoice payments). */
 	stripe: StripeApi | null;
-	config: Pick<Config, "planByPrice">;
+	config: Pick<Config, "planByPrice" | "app">;
 	now: number;
 }
 
@@ -95,15 +96,9 @@ export async function applyPaymentChange(
 	}
 
 	const planCode = deps.config.planByPrice.get(change.subscription?.priceId ?? "")?.code ?? null;
-	const result = await applyPaymentBatch(
-		db,
-		ledger,
-		clientId,
-		change,
-		{ id: crypto.randomUUID(), source },
-		now,
-		planCode,
-	);
+	const forApp = appTarget(deps.config) !== null;
+	const newJob = { id: crypto.randomUUID(), source };
+	const result = await applyPaymentBatch(db, ledger, clientId, change, newJob, now, planCode, forApp);
 	if (!result.applied) return { status: "duplicate", clientId };
 	if (!result.clientFound) return { status: "unknown_client", clientId };
 
@@ -114,6 +109,8 @@ export async function applyPaymentChange(
 	const messages: WorkMessage[] = [
 		...(provision ? [provisionMessage(provision.id, clientId)] : []),
 		...(notice ? [notice] : []),
+		// The batch left the plan's outbox marker; this tells the app sooner than the reconciler's sweep.
+		...(forApp ? [{ type: "app_sync" as const, clientId }] : []),
 	];
 	await enqueueOrForget(deps, ledger, messages, clientId);
 	if (provision) {

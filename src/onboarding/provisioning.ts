@@ -2,6 +2,7 @@
 // joins the login they have), then the email. A login without a password gets
 // a fresh set-password link; one with a password is told the new plan is active.
 // Each step is idempotent, and a lease keeps two deliveries from running at once.
+import { appTarget, newDelivery } from "../app-webhooks/announce";
 import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
 import { ensureUser, keepStripeCustomer } from "../db/accounts";
@@ -9,12 +10,14 @@ import { findClientById } from "../db/clients";
 import type { Db } from "../db/database";
 import { claimJob, completeJob, findJob } from "../db/jobs";
 import { insertPasswordToken } from "../db/links";
-import { log } from "../log";
+import type { ClientRow } from "../db/schema";
+import { errorMessage, log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { sendPaced } from "../mail/paced-send";
 import { planActiveEmail, welcomeEmail } from "../mail/templates";
+import { deriveAccess } from "../rules/access";
 import { LINK_TTL_MS } from "../rules/links";
-import type { ProvisionMessage } from "../work/messages";
+import type { ProvisionMessage, WorkQueue } from "../work/messages";
 
 /** Longer than one attempt can take (a 10 s mail timeout, a 2 s paced wait, a few D1 calls). */
 export const JOB_LEASE_MS = 60_000;
@@ -22,8 +25,22 @@ export const JOB_LEASE_MS = 60_000;
 export interface ProvisionDeps {
 	db: Db;
 	mailer: Mailer;
-	config: Pick<Config, "appUrl" | "supportEmail" | "plans">;
+	queue: WorkQueue;
+	config: Pick<Config, "appUrl" | "supportEmail" | "plans" | "app" | "pastDueGraceMs">;
 	clock: () => number;
+}
+
+/** The operator's app hears of the new customer: `customer.onboarded`, or null while its webhook is off. */
+function onboardedFor(client: ClientRow, config: ProvisionDeps["config"], now: number) {
+	if (!appTarget(config)) return null;
+	const { access, reason } = deriveAccess(client, now, config.pastDueGraceMs);
+	const data = { crn: client.crn, email: client.email, name: client.name, plan_code: client.planCode, access, reason };
+	return {
+		delivery: newDelivery("customer.onboarded", { clientId: client.id, crn: client.crn }, data, now),
+		access,
+		reason,
+		planCode: client.planCode,
+	};
 }
 
 /** A failure that retrying cannot fix: the job fails at once for an operator to look at. */
@@ -82,7 +99,14 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 		});
 	}
 	const sent = await sendPaced(deps, email, message.slotAt);
-	await completeJob(db, job.id, clock());
+	const tell = onboardedFor(client, config, clock());
+	await completeJob(db, job.id, clock(), tell ?? undefined);
+	if (tell) {
+		// Best effort: an unsent message leaves the delivery overdue, and the reconciler sends it.
+		await deps.queue
+			.send({ type: "app_webhook", deliveryId: tell.delivery.id }, { contentType: "json" })
+			.catch((error) => log("APP_WEBHOOK_RETRY", { delivery_id: tell.delivery.id, error: errorMessage(error) }));
+	}
 	log("PROVISIONING_COMPLETED", {
 		job_id: job.id,
 		client_id: client.id,

@@ -3,10 +3,10 @@
 // interval per client, claimed in D1) and runs the webhook's own payment path.
 import type { Config } from "../config";
 import { sha256Hex } from "../crypto";
-import { type AccessVerdict, deriveAccess } from "../rules/access";
 import { claimStripeCheck, markCheckoutOpen, markReturned } from "../db/clients";
 import { type StatusRow, statusRowByTokenHash } from "../db/status-read";
 import { errorMessage, log } from "../log";
+import { type AccessVerdict, deriveAccess } from "../rules/access";
 import type { PaymentDeps } from "./payments";
 import { deriveSetupStatus, isSettled, type SetupStatus } from "./setup-status";
 import { applyCheckoutSessionFromStripe } from "./stripe-sync";

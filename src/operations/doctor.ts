@@ -8,6 +8,7 @@ import { errorMessage } from "../log";
 import { WEBHOOK_PATHS } from "../rules/stripe-endpoint";
 import type { StripeApi } from "../stripe/api";
 import { HANDLED_EVENT_TYPES, INVOICE_PARENT_API_VERSION } from "../stripe/events";
+import { appChecks, appDeliveryCheck } from "./doctor-app";
 
 export interface Check {
 	name: string;
@@ -97,7 +98,9 @@ async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Che
 			const wanted = plan.mode === "payment" ? "one_time" : "recurring";
 			if (!price.active) bad.push(`${plan.code} → ${plan.priceId} is archived`);
 			else if (price.type !== wanted)
-				bad.push(`${plan.code} → ${plan.priceId} is a ${price.type} price but the plan is sold as ${plan.mode === "payment" ? "a one-time purchase" : "a subscription"}`);
+				bad.push(
+					`${plan.code} → ${plan.priceId} is a ${price.type} price but the plan is sold as ${plan.mode === "payment" ? "a one-time purchase" : "a subscription"}`,
+				);
 			else if (price.livemode !== (config.mode === "live"))
 				bad.push(`${plan.code} → ${plan.priceId} belongs to the other mode`);
 		} catch (error) {
@@ -190,13 +193,20 @@ export async function deliveryCheck(db: Db, now: number): Promise<Check> {
 
 export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 	const { config } = deps;
-	const [database, plans, endpoint, delivery] = await Promise.all([
+	const [database, plans, endpoint, delivery, appDeliveries] = await Promise.all([
 		databaseCheck(deps.env.DB),
 		plansCheck(config, deps.stripe),
 		webhookEndpointCheck(config, deps.stripe),
 		deliveryCheck(deps.db, deps.now).catch(
 			(error): Check => ({
 				name: "webhook_deliveries",
+				ok: false,
+				hint: `could not read deliveries: ${errorMessage(error)}`,
+			}),
+		),
+		appDeliveryCheck(deps.db, config, deps.now).catch(
+			(error): Check => ({
+				name: "app_deliveries",
 				ok: false,
 				hint: `could not read deliveries: ${errorMessage(error)}`,
 			}),
@@ -225,5 +235,7 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		mailCheck(config),
 		endpoint,
 		delivery,
+		...appChecks(config),
+		appDeliveries,
 	];
 }

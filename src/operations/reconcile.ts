@@ -3,6 +3,7 @@
 // (walking Stripe's list from a persisted cursor), and clears expired sessions
 // and links. Each step runs even when another fails.
 import type Stripe from "stripe";
+import { sweepAppWork } from "../app-webhooks/sweep";
 import type { Config } from "../config";
 import { deleteExpiredAccountsData } from "../db/accounts";
 import { readCursor, writeCursor } from "../db/cursors";
@@ -29,7 +30,7 @@ export interface ReconcileDeps {
 	db: Db;
 	queue: WorkQueue;
 	stripe: StripeApi | null;
-	config: Pick<Config, "appUrl" | "planByPrice">;
+	config: Pick<Config, "appUrl" | "planByPrice" | "app" | "pastDueGraceMs">;
 	now: number;
 }
 
@@ -149,6 +150,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 	if (cleared.sessions + cleared.links > 0) {
 		log("HOUSEKEEPING_DONE", { sessions_deleted: cleared.sessions, links_deleted: cleared.links });
 	}
+	const app = await step("app_webhooks", () => sweepAppWork(deps), { synced: 0, resent: 0 });
 	const report = {
 		requeued: jobsResult.requeued,
 		failed: jobsResult.failed,
@@ -160,6 +162,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 		failed: report.failed,
 		stripe_checked: report.stripeChecked,
 		stripe_provisioned: report.stripeProvisioned,
+		app_synced: app.synced,
+		app_resent: app.resent,
 	});
 	return report;
 }

@@ -2,6 +2,7 @@
 // log names it speaks under, and what deferring, retrying and failing mean for
 // its stored state. The consumer (src/work/consumer.ts) applies one policy to all.
 
+import { deliverToApp, syncAccess } from "../app-webhooks/announce";
 import { deferJob, failJob, releaseJob } from "../db/jobs";
 import type { Deps } from "../deps";
 import { type LogEvent, type LogFields, log } from "../log";
@@ -73,6 +74,22 @@ export const WORK_HANDLERS: { [T in WorkType]: WorkHandler<T> } = {
 		logs: { deferred: "ADOPT_RETRY", retry: "ADOPT_RETRY", failed: "ADOPT_FAILED" },
 		fields: (m) => ({ subscription_id: m.subscriptionId, plan_code: m.planCode }),
 		run: (d, m) => adoptSubscription(d, m),
+		failed: async (_d, _m, error) => ({ error: error ?? "retries exhausted" }),
+	},
+	app_sync: {
+		logs: { deferred: "APP_SYNC_RETRY", retry: "APP_SYNC_RETRY", failed: "APP_SYNC_FAILED" },
+		fields: (m) => ({ client_id: m.clientId }),
+		run: async (d, m) => {
+			await syncAccess(d, m.clientId);
+		},
+		// The plan keeps its marker: the reconciler's sweep tries again.
+		failed: async (_d, _m, error) => ({ error: error ?? "retries exhausted" }),
+	},
+	app_webhook: {
+		logs: { deferred: "APP_WEBHOOK_RETRY", retry: "APP_WEBHOOK_RETRY", failed: "APP_WEBHOOK_FAILED" },
+		fields: (m) => ({ delivery_id: m.deliveryId }),
+		run: (d, m) => deliverToApp(d, m.deliveryId),
+		// The row stays pending and overdue: the reconciler's sweep sends it again.
 		failed: async (_d, _m, error) => ({ error: error ?? "retries exhausted" }),
 	},
 };

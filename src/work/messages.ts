@@ -39,6 +39,10 @@ interface WorkPayloads {
 		customerId: string;
 		planCode: string;
 	};
+	/** A plan's access may have changed: tell the operator's app if it did. */
+	app_sync: { clientId: string };
+	/** One attempt of a delivery to the operator's app. */
+	app_webhook: { deliveryId: string };
 }
 
 export const NOTICE_KINDS = ["payment_failed", "confirm_payment", "trial_ending"] as const;
@@ -99,6 +103,8 @@ const PARSERS: { [T in WorkType]: (b: Fields, slotAt: number | undefined) => Wor
 			slotAt,
 		};
 	},
+	app_sync: (b) => (typeof b.clientId === "string" ? { type: "app_sync", clientId: b.clientId } : null),
+	app_webhook: (b) => (typeof b.deliveryId === "string" ? { type: "app_webhook", deliveryId: b.deliveryId } : null),
 	adopt: (b) =>
 		typeof b.subscriptionId === "string" && typeof b.customerId === "string" && typeof b.planCode === "string"
 			? { type: "adopt", subscriptionId: b.subscriptionId, customerId: b.customerId, planCode: b.planCode }

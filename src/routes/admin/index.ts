@@ -3,8 +3,10 @@
 // route parses its input, calls one operation (src/operations/) and answers its
 // declared wire type.
 import { Hono } from "hono/tiny";
+import { appTarget } from "../../app-webhooks/announce";
 import { deps } from "../../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../../http";
+import { deliveriesView, sendAgain } from "../../operations/app-deliveries";
 import { attentionView, jobListView, ledgerView, summaryView } from "../../operations/console";
 import { customerView, searchCustomers } from "../../operations/customers";
 import { runChecks } from "../../operations/doctor";
@@ -12,10 +14,12 @@ import { replayEvent } from "../../operations/replay";
 import { retryJob } from "../../operations/requeue";
 import { sendSupportLink } from "../../operations/support-link";
 import { requireAdmin } from "./auth";
+import { planRoutes } from "./plans";
 
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.use("*", requireAdmin);
+adminRoutes.route("/", planRoutes);
 
 const MAX_JOBS = 200;
 const MAX_EVENTS = 200;
@@ -95,4 +99,18 @@ adminRoutes.post("/events/:id/replay", async (c) => {
 	return result.reason === "stripe_unavailable"
 		? jsonError(c, 503, "stripe_unavailable", "Replaying needs STRIPE_SECRET_KEY.")
 		: jsonError(c, 404, "not_found", "Stripe has no event with this id that we act on.");
+});
+
+adminRoutes.get("/deliveries", async (c) => {
+	const d = deps(c.env);
+	return c.json(await deliveriesView(d.db, d.clock(), appTarget(d.config) !== null));
+});
+
+adminRoutes.post("/deliveries/:id/send-again", async (c) => {
+	const d = deps(c.env);
+	const result = await sendAgain({ ...d, now: d.clock() }, c.req.param("id"));
+	if (result.ok) return c.json({ ok: true }, 202);
+	return result.reason === "not_found"
+		? jsonError(c, 404, "not_found", "No delivery with this id.")
+		: jsonError(c, 409, "not_failed", "Only a failed delivery can be sent again; this one is pending or delivered.");
 });

@@ -1,9 +1,11 @@
 // The one stand-in of the HTTP APIs we call but cannot reach offline: Stripe
-// (stripe.ts) and the mail provider (mail.ts), on loopback in Node, for the workerd
+// (stripe.ts), the mail provider (mail.ts) and the operator's own app receiving
+// our webhooks (app-receiver.ts), on loopback in Node, for the workerd
 // tests (global setup), the browser tests and the benches. State is per API key,
 // so users with their own key never see each other's. `/__control/*` steers it.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAppReceiverStandIn } from "./app-receiver.ts";
 import { createMailStandIn } from "./mail.ts";
 import { createStripeStandIn } from "./stripe.ts";
 import type { Answer, Json, RecordedRequest } from "./types.ts";
@@ -24,6 +26,7 @@ export function startStandIn(
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
 	const stripe = createStripeStandIn();
 	const mail = createMailStandIn();
+	const app = createAppReceiverStandIn();
 	const requests: RecordedRequest[] = [];
 
 	function control(r: RecordedRequest): Answer {
@@ -76,6 +79,11 @@ export function startStandIn(
 				return ok;
 			case "/__control/emails":
 				return { status: 200, body: mail.emails(key) };
+			case "/__control/app":
+				app.configure(body);
+				return ok;
+			case "/__control/app-deliveries":
+				return { status: 200, body: app.deliveries(String(body.name)) };
 			case "/__control/mail-calls":
 				return { status: 200, body: { calls: mail.calls(key) } };
 			default:
@@ -115,12 +123,15 @@ export function startStandIn(
 			answer = control(recorded);
 		} else {
 			requests.push(recorded);
-			answer = mail.handles(recorded) ? await mail.send(recorded) : stripe.handle(recorded);
+			if (app.handles(recorded)) answer = await app.receive(recorded);
+			else answer = mail.handles(recorded) ? await mail.send(recorded) : stripe.handle(recorded);
 			observe?.(recorded, answer);
 		}
 		if (res.destroyed) return;
 		res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
-		res.end(JSON.stringify(answer.body));
+		// A 204 has no body; a receiver's text answer is sent as it is.
+		if (answer.status === 204) res.end();
+		else res.end(typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body));
 	});
 
 	return new Promise((resolve) => {
