@@ -8,15 +8,17 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { nextAttemptDelaySeconds, RETRY_SCHEDULE_SECONDS, RETRY_WINDOW_SECONDS } from "../src/rules/app-deliveries";
-import { devIds, devSubscription, invoice } from "../src/stripe/event-kit";
+import { devSubscription } from "../src/stripe/event-kit";
 import { provisionMessage, type WorkMessage } from "../src/work/messages";
 import {
 	adminApi,
+	type ClientRef,
 	captureLogs,
 	createClient,
 	envelope,
 	envWith,
 	insertJob,
+	invoiceEvent,
 	nowSeconds,
 	payloadOf,
 	postWebhook,
@@ -87,19 +89,9 @@ const deliveriesOf = (clientId: string) =>
 		.all<{ id: string; type: string; status: string; payload: string }>()
 		.then((r) => r.results);
 
-/** A renewal's invoice event for a client's subscription. */
-function renewalInvoice(type: "invoice.paid" | "invoice.payment_failed", client: { clientId: string }) {
-	const ids = devIds(client.clientId);
-	const object = invoice({
-		id: uniqueId("in_"),
-		customer: ids.customer,
-		subscription: ids.subscription,
-		status: type === "invoice.paid" ? "paid" : "open",
-		created: nowSeconds(),
-		metadata: { client_id: client.clientId },
-	});
-	return envelope(type, { ...object, billing_reason: "subscription_cycle" });
-}
+/** A renewal's invoice event (not the first invoice, which Checkout collects). */
+const renewalInvoice = (type: "invoice.paid" | "invoice.payment_failed", client: ClientRef) =>
+	invoiceEvent(type, client, {}, { billing_reason: "subscription_cycle" });
 
 /** A paid client provisioned under `app`: the job, the customer.onboarded delivery. */
 async function onboarded(app: ReturnType<typeof appEnv>) {

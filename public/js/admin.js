@@ -1,6 +1,7 @@
 // Operator console: the admin JSON API with a bearer token kept in sessionStorage
-// (never a URL or a cookie): health, the last day, jobs needing attention, find a
-// customer, webhook deliveries. Every action's result is announced in #announce.
+// (never a URL or a cookie): health, plans by access, the last day, jobs needing
+// attention, find a customer, webhook deliveries. Every action's result is
+// announced in #announce.
 
 import { $, NETWORK_MESSAGE, setBusy, setFieldError } from "./common.js";
 
@@ -345,7 +346,11 @@ async function search(q) {
 		list.replaceChildren(
 			...results.map((r) => {
 				const button = Object.assign(document.createElement("button"), { type: "button", className: "result" });
-				button.textContent = `${r.crn} · ${r.plan_code} · ${r.provisioning_state} · access ${r.access} · ${when(r.created_at)}`;
+				const badge = document.createElement("span");
+				badge.className = "badge";
+				setAccessBadge(badge, r);
+				button.append(`${r.crn} · ${r.plan_code} · ${r.provisioning_state} · `, badge, ` · ${when(r.created_at)}`);
+				button.dataset.access = r.access;
 				button.addEventListener("click", () => openCustomer(r.crn));
 				const li = document.createElement("li");
 				li.append(button);
@@ -376,10 +381,30 @@ async function refreshCustomer(crn) {
 	if (res.data?.client) renderCustomer(res.data);
 }
 
-const ACCESS_TONE = { active: "good", past_due: "warn", ended: "bad" };
+// ended is neutral: nothing for support to chase, unlike a suspended plan.
+const ACCESS_TONE = { active: "good", past_due: "warn", suspended: "bad", ended: "" };
+
+/** "past_due · payment_failed", toned by the access. */
+function setAccessBadge(node, plan) {
+	setBadge(node, `${plan.access} · ${plan.reason}`, ACCESS_TONE[plan.access]);
+}
+
+/** One plan as a row: its CRN opens it, then access and reason, then what else is known. */
+function planRow(plan, meta) {
+	const li = fromTemplate("plan-row-template");
+	const open = li.querySelector("button");
+	li.dataset.crn = plan.crn;
+	li.dataset.access = plan.access;
+	li.dataset.reason = plan.reason;
+	open.textContent = plan.crn;
+	open.addEventListener("click", () => openCustomer(plan.crn));
+	setAccessBadge(li.querySelector(".badge"), plan);
+	li.querySelector(".plan-row-meta").textContent = meta;
+	return li;
+}
 const PROVISIONING_TONE = { completed: "good", failed: "bad", queued: "warn", running: "warn" };
 
-function renderCustomer({ client, status, job, login, events, links, emails }) {
+function renderCustomer({ client, status, job, login, plans, events, links, emails }) {
 	const text = (id, value) => {
 		$(id).textContent = value;
 	};
@@ -390,6 +415,7 @@ function renderCustomer({ client, status, job, login, events, links, emails }) {
 	text("customer-checkout", `${client.checkout_status}, payment ${client.payment_status}`);
 	text("customer-subscription", client.subscription_status ?? "none yet");
 	setBadge($("customer-access"), `access ${client.access}`, ACCESS_TONE[client.access]);
+	text("customer-reason", client.reason.replace(/_/g, " "));
 	setBadge($("customer-provisioning"), status.provisioning_state, PROVISIONING_TONE[status.provisioning_state]);
 	text("customer-job", job ? `${job.state}, ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}` : "");
 	text("customer-error", job?.last_error ?? "");
@@ -398,6 +424,18 @@ function renderCustomer({ client, status, job, login, events, links, emails }) {
 		login && (login.password_set_at ? `password set ${when(login.password_set_at)}` : "no password yet");
 	text("customer-login", loginState || "none yet");
 	text("customer-created", when(client.created_at));
+	const planList = $("customer-plans");
+	const rows = (plans ?? []).map((p) =>
+		planRow(
+			p,
+			[p.plan_code, p.subscription_status ?? "no subscription", p.crn === client.crn ? "this plan" : ""]
+				.filter(Boolean)
+				.join(" · "),
+		),
+	);
+	if (rows.length === 0)
+		rows.push(Object.assign(document.createElement("li"), { textContent: planList.dataset.empty }));
+	planList.replaceChildren(...rows);
 	fillList($("customer-events"), events, (e) => `${when(e.received_at)} · ${e.type} · ${e.id}`);
 	shownLinks = links.length;
 	fillList($("customer-links"), links, (l) =>
@@ -413,6 +451,46 @@ function renderCustomer({ client, status, job, login, events, links, emails }) {
 
 onAction($("customer-retry"), "Retrying…", () => retryJob($("customer-retry").dataset.jobId, shownCrn));
 onAction($("customer-link"), "Sending…", () => sendLink(shownCrn));
+
+// ---- plans by access --------------------------------------------------------
+
+async function filterPlans() {
+	const access = $("plans-access").value;
+	const reason = $("plans-reason").value;
+	const query = new URLSearchParams({ limit: "50" });
+	if (access) query.set("access", access);
+	if (reason) query.set("reason", reason);
+	const res = await call(`/api/admin/plans?${query}`);
+	const summary = $("plans-summary");
+	if (!Array.isArray(res.data?.plans)) {
+		if (res.status !== 401) announce(failure(res, "Could not filter the plans."), "bad");
+		return;
+	}
+	const plans = res.data.plans;
+	const what = [access, reason].filter(Boolean).join(" · ") || "any access";
+	summary.textContent = plans.length
+		? `${plans.length} plan${plans.length === 1 ? "" : "s"} with ${what}${plans.length === 50 ? " (the newest 50)" : ""}.`
+		: `No recent plan with ${what}.`;
+	summary.hidden = false;
+	$("plans-results").replaceChildren(
+		...plans.map((p) =>
+			planRow(
+				p,
+				`@${p.email_domain} · ${p.plan_code} · ${p.subscription_status ?? "no subscription"} · ${when(p.updated_at)}`,
+			),
+		),
+	);
+	announce(summary.textContent);
+}
+
+$("plans-form").addEventListener("submit", async (ev) => {
+	ev.preventDefault();
+	const button = $("plans-submit");
+	if (button.disabled) return;
+	setBusy(button, true, "Filtering…");
+	await filterPlans();
+	setBusy(button, false);
+});
 
 // ---- webhook deliveries -----------------------------------------------------
 

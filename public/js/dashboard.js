@@ -1,6 +1,8 @@
 // Dashboard: GET /api/portal/me (every plan the login holds, with the access
-// each gives), the billing portal, logout. A plan whose renewal failed asks for
-// a new payment method; one that ended offers to subscribe again.
+// each gives and why), the billing portal, logout. Per plan: its name, status in
+// words, when it renews or ends, why access is kept or paused, and the one thing
+// the customer can do now (the server's `action`). The most urgent plan also
+// heads the page; access changes seen on a refresh are announced in #announce.
 
 import { $, api, clearError, isSafeUrl, link, NETWORK_MESSAGE, setBusy, showError } from "./common.js";
 
@@ -11,6 +13,7 @@ const billingBtn = $("manage-billing");
 const logoutBtn = $("logout");
 const retryBtn = $("retry");
 const banner = $("access-banner");
+const announcer = $("announce");
 
 function toLogin() {
 	location.replace("/login");
@@ -21,17 +24,29 @@ function errorMessage(res, fallback) {
 	return res.data?.message || fallback;
 }
 
-// Stripe's subscription statuses, as the customer reads them.
-const STATUS = {
-	active: ["Active", "good"],
-	trialing: ["Trial", "good"],
-	past_due: ["Payment overdue", "warn"],
-	unpaid: ["Unpaid", "bad"],
-	incomplete: ["Awaiting payment", "warn"],
-	incomplete_expired: ["Ended", "bad"],
-	paused: ["Paused", "warn"],
-	canceled: ["Cancelled", "bad"],
+// The plan's status in words, by why it has the access it has (src/rules/access.ts
+// ACCESS_REASONS); the tone follows the access: active good, past_due warn,
+// suspended bad, ended neutral.
+const STATUS_WORDS = {
+	paid: "Active",
+	trialing: "Trial",
+	payment_failed: "Payment overdue",
+	payment_pending: "Awaiting payment",
+	grace_over: "Paused: unpaid",
+	paused: "Paused",
+	dispute_open: "Paused: disputed",
+	canceled: "Cancelled",
+	expired: "Ended",
+	refunded: "Refunded",
+	dispute_lost: "Ended",
 };
+const TONE = { active: "good", past_due: "warn", suspended: "bad", ended: "" };
+
+const DATE = { day: "numeric", month: "long", year: "numeric" };
+function day(iso) {
+	const d = iso ? new Date(iso) : null;
+	return d && !Number.isNaN(d.getTime()) ? d.toLocaleDateString(undefined, DATE) : "";
+}
 
 function humanise(value) {
 	const s = String(value || "")
@@ -40,7 +55,51 @@ function humanise(value) {
 	return s ? s[0].toUpperCase() + s.slice(1) : "Unknown";
 }
 
+const statusWords = (plan) => STATUS_WORDS[plan.reason] || humanise(plan.status || plan.access);
+const nameOf = (plan) => plan.plan_name || "your";
 const signupFor = (plan) => `/?plan=${encodeURIComponent(plan.plan_code || "")}`;
+
+/** "Renews on …", "Trial ends on …", "Lifetime access", or "" when no date applies. */
+function whenLine(plan) {
+	if (plan.access === "ended") return "";
+	if (plan.status === null && plan.access === "active") return "Lifetime access";
+	const date = day(plan.current_period_end);
+	if (!date) return "";
+	if (plan.reason === "trialing") return `Trial ends on ${date}`;
+	if (plan.reason === "paid") return `Renews on ${date}`;
+	return "";
+}
+
+/** Why the plan has the access it has, in plain words; "" when all is well. */
+function noteFor(plan) {
+	const grace = day(plan.grace_ends_at);
+	switch (plan.reason) {
+		case "payment_failed":
+			return grace
+				? `The latest payment for this plan didn't go through. You keep access until ${grace}.`
+				: "The latest payment for this plan didn't go through. You keep access for a few days while you sort it out.";
+		case "dispute_open":
+			return "A payment for this plan is disputed with your bank; access is paused until the dispute is resolved. Contact support.";
+		case "grace_over":
+			return "We couldn't take payment for this plan and the grace period is over, so access is paused until it is paid.";
+		case "paused":
+			return "Your trial ended without a payment method, so access is paused. Add a payment method to carry on.";
+		case "payment_pending":
+			return "The first payment for this plan hasn't been confirmed yet. Access starts as soon as it is.";
+		case "canceled":
+			return "This subscription was cancelled, so access has ended.";
+		case "expired":
+			return "The first payment for this plan never went through, so it didn't start.";
+		case "refunded":
+			return "The payment for this plan was refunded in full, so access has ended.";
+		case "dispute_lost":
+			return "Your bank reversed the payment for this plan after a dispute, so access has ended. Contact support.";
+		default:
+			return plan.action?.type === "confirm_payment"
+				? "Your bank needs you to confirm the latest payment for this plan."
+				: "";
+	}
+}
 
 async function openBilling(button, crn) {
 	if (button.disabled) return;
@@ -60,64 +119,159 @@ async function openBilling(button, crn) {
 	errorBox.focus();
 }
 
-function planItem(plan) {
+/** Only an http(s) URL (or our own path) from the server becomes a link. */
+const safeActionUrl = (action) => (isSafeUrl(action?.url) ? action.url : "");
+
+/** The control for the plan's action, or null when there is nothing to do. */
+function actionControl(plan, className) {
+	const action = plan.action;
+	const url = safeActionUrl(action);
+	let control = null;
+	if (action?.type === "pay_invoice" && url) control = link(url, "Pay the invoice", { className });
+	else if (action?.type === "confirm_payment" && url) control = link(url, "Confirm your payment", { className });
+	else if (action?.type === "subscribe_again") control = link(signupFor(plan), "Subscribe again", { className });
+	else if (action) {
+		// update_payment_method, or an invoice link we will not follow: the Billing Portal for this plan.
+		const button = document.createElement("button");
+		button.type = "button";
+		button.className = className;
+		button.textContent = "Update payment method";
+		button.addEventListener("click", () => openBilling(button, plan.crn));
+		control = button;
+	}
+	if (control) control.dataset.action = control.tagName === "BUTTON" ? "update_payment_method" : action.type;
+	return control;
+}
+
+function planItem(plan, headed) {
 	const li = document.createElement("li");
 	li.className = "plan-item";
 	li.dataset.crn = plan.crn;
 	li.dataset.access = plan.access;
+	li.dataset.reason = plan.reason;
+	const head = document.createElement("div");
+	head.className = "plan-head";
 	const name = document.createElement("span");
 	name.className = "plan-name";
-	name.textContent = plan.plan_name || plan.plan_code || "Plan";
+	name.textContent = plan.plan_name || "Plan";
+	const badge = document.createElement("span");
+	badge.className = "badge plan-status";
+	badge.textContent = statusWords(plan);
+	if (TONE[plan.access]) badge.dataset.tone = TONE[plan.access];
+	head.append(name, badge);
+	li.append(head);
+	const when = whenLine(plan);
+	if (when) {
+		li.append(Object.assign(document.createElement("p"), { className: "plan-when", textContent: when }));
+	}
+	const note = noteFor(plan);
+	if (note) li.append(Object.assign(document.createElement("p"), { className: "plan-note", textContent: note }));
+	const foot = document.createElement("div");
+	foot.className = "plan-foot";
 	const crn = document.createElement("span");
 	crn.className = "crn-value small";
 	crn.textContent = plan.crn;
-	const badge = document.createElement("span");
-	badge.className = "badge plan-status";
-	const [label, tone] = STATUS[plan.status] || [humanise(plan.status), ""];
-	badge.textContent = label;
-	if (tone) badge.dataset.tone = tone;
-	li.append(name, crn, badge);
-	if (plan.access === "ended") {
-		li.append(link(signupFor(plan), "Subscribe again", { className: "btn btn-primary btn-small plan-action" }));
+	foot.append(crn);
+	// The banner already offers this plan's action as the page's main button: here it is the quieter twin.
+	const control = actionControl(plan, `btn ${headed ? "btn-secondary" : "btn-primary"} btn-small plan-action`);
+	if (control) {
+		control.setAttribute("aria-label", `${control.textContent}: ${plan.plan_name || plan.crn}`);
+		foot.append(control);
 	}
+	li.append(foot);
 	return li;
 }
 
-/** The most urgent thing first: a failed renewal, then "everything has ended". */
-function renderBanner(plans) {
+/** What heads the page: the most urgent plan's state and its action, in the order a customer must act. */
+function bannerFor(plans) {
 	const overdue = plans.find((p) => p.access === "past_due");
-	const actions = $("access-actions");
-	actions.replaceChildren();
 	if (overdue) {
-		banner.className = "alert alert-warning";
-		banner.dataset.kind = "past_due";
-		$("access-title").textContent = "Your payment didn't go through";
-		$("access-text").textContent =
-			`We couldn't take the latest payment for your ${overdue.plan_name} plan. Update your payment method to keep your access.`;
-		const button = document.createElement("button");
-		button.type = "button";
-		button.id = "update-payment";
-		button.className = "btn btn-primary";
-		button.textContent = "Update payment method";
-		button.addEventListener("click", () => openBilling(button, overdue.crn));
-		actions.append(button);
-		banner.hidden = false;
-		return;
+		const grace = day(overdue.grace_ends_at);
+		return {
+			kind: "past_due",
+			tone: "alert-warning",
+			plan: overdue,
+			title: "Your payment didn't go through",
+			text: `We couldn't take the latest payment for your ${nameOf(overdue)} plan. ${
+				grace ? `You keep access until ${grace}` : "You keep access for a few days"
+			}; ${overdue.action?.type === "pay_invoice" ? "pay the invoice" : "update your payment method"} to keep it.`,
+		};
+	}
+	const confirm = plans.find((p) => p.action?.type === "confirm_payment");
+	if (confirm) {
+		return {
+			kind: "confirm_payment",
+			tone: "alert-warning",
+			plan: confirm,
+			title: "Confirm your payment",
+			text: `Your bank needs you to confirm the latest payment for your ${nameOf(confirm)} plan. It takes a moment on your bank's page.`,
+		};
+	}
+	const suspended = plans.find((p) => p.access === "suspended");
+	if (suspended) {
+		return {
+			kind: "suspended",
+			tone: "alert-error",
+			plan: suspended,
+			title: `Your ${nameOf(suspended)} plan is paused`,
+			text: noteFor(suspended),
+		};
 	}
 	if (plans.length > 0 && plans.every((p) => p.access === "ended")) {
 		const last = plans[0];
-		banner.className = "alert alert-info";
-		banner.dataset.kind = "ended";
-		$("access-title").textContent =
-			plans.length > 1 ? "Your plans have ended" : `Your ${last.plan_name} plan has ended`;
-		$("access-text").textContent =
-			"You can still log in, see your details and download past invoices. Subscribe again to get your access back.";
-		actions.append(link(signupFor(last), "Subscribe again", { id: "subscribe-again", className: "btn btn-primary" }));
-		banner.hidden = false;
-		return;
+		return {
+			kind: "ended",
+			tone: "alert-info",
+			plan: { ...last, action: { type: "subscribe_again" } },
+			title: plans.length > 1 ? "Your plans have ended" : `Your ${nameOf(last)} plan has ended`,
+			text: "You can still log in, see your details and download past invoices. Subscribe again to get your access back.",
+		};
 	}
-	banner.hidden = true;
-	delete banner.dataset.kind;
+	return null;
+}
+
+// Ids the banner's controls keep, whatever the action: what tests and support instructions name.
+const BANNER_IDS = {
+	pay_invoice: "pay-invoice",
+	confirm_payment: "confirm-payment",
+	update_payment_method: "update-payment",
+	subscribe_again: "subscribe-again",
+};
+
+function renderBanner(plans) {
+	const state = bannerFor(plans);
+	const actions = $("access-actions");
+	actions.replaceChildren();
+	if (!state) {
+		banner.hidden = true;
+		delete banner.dataset.kind;
+		return null;
+	}
+	banner.className = `alert ${state.tone}`;
+	banner.dataset.kind = state.kind;
+	$("access-title").textContent = state.title;
+	$("access-text").textContent = state.text;
+	const control = actionControl(state.plan, "btn btn-primary");
+	if (control) {
+		control.id = BANNER_IDS[control.dataset.action];
+		actions.append(control);
+	}
+	// An empty row would leave a gap under the text.
+	actions.hidden = !control;
+	banner.hidden = false;
+	return state;
+}
+
+/** Access per CRN as last shown, to announce what a refresh changed. */
+let shown = null;
+
+function announce(text) {
+	if (!text) return;
+	// Cleared first so the same words twice are announced twice.
+	announcer.textContent = "";
+	requestAnimationFrame(() => {
+		announcer.textContent = text;
+	});
 }
 
 function render(me) {
@@ -126,16 +280,29 @@ function render(me) {
 	$("account-name").textContent = name || "—";
 	$("account-email").textContent = me.email || "—";
 	const plans = Array.isArray(me.subscriptions) ? me.subscriptions : [];
-	$("plans").replaceChildren(...plans.map(planItem));
-	renderBanner(plans);
+	const state = renderBanner(plans);
+	// Of several ended plans the banner picks one only as an example: each keeps its own main button.
+	const headed = (p) => state?.plan.crn === p.crn && (state.kind !== "ended" || plans.length === 1);
+	$("plans").replaceChildren(...plans.map((p) => planItem(p, headed(p))));
 	account.hidden = false;
 	logoutBtn.hidden = false;
+
+	const now = new Map(plans.map((p) => [p.crn, `${p.access}/${p.reason}`]));
+	if (shown === null) {
+		announce(state ? `${state.title}. ${state.text}` : "");
+	} else {
+		const changed = plans.filter((p) => shown.get(p.crn) !== now.get(p.crn));
+		announce(changed.map((p) => `${p.plan_name || p.crn}: ${statusWords(p).toLowerCase()}.`).join(" "));
+	}
+	shown = now;
 }
 
-async function load() {
-	clearError(errorBox);
-	retryBtn.hidden = true;
-	greeting.textContent = "Loading your account…";
+async function load({ quiet = false } = {}) {
+	if (!quiet) {
+		clearError(errorBox);
+		retryBtn.hidden = true;
+		greeting.textContent = "Loading your account…";
+	}
 	const res = await api("/api/portal/me", { cache: "no-store" });
 	if (res.status === 401) {
 		toLogin();
@@ -145,6 +312,7 @@ async function load() {
 		render(res.data);
 		return;
 	}
+	if (quiet) return;
 	greeting.textContent = "";
 	showError(errorBox, errorMessage(res, "We couldn't load your account. Please try again."));
 	retryBtn.hidden = false;
@@ -167,10 +335,18 @@ logoutBtn.addEventListener("click", async () => {
 	errorBox.focus();
 });
 
-retryBtn.addEventListener("click", load);
+retryBtn.addEventListener("click", () => load());
+
+// Back from paying or confirming on the invoice page (another tab, or the back
+// button): read the plans again, so the page says what changed.
+document.addEventListener("visibilitychange", () => {
+	if (!document.hidden && shown !== null) load({ quiet: true });
+});
 
 window.addEventListener("pageshow", (ev) => {
-	if (ev.persisted) setBusy(billingBtn, false);
+	if (!ev.persisted) return;
+	setBusy(billingBtn, false);
+	load({ quiet: true });
 });
 
 load();

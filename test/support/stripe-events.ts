@@ -74,9 +74,10 @@ export function subscriptionEvent(
 }
 
 export function invoiceEvent(
-	type: "invoice.paid" | "invoice.payment_failed",
+	type: "invoice.paid" | "invoice.payment_failed" | "invoice.payment_action_required",
 	client: ClientRef,
 	opts: EventOptions = {},
+	overrides: Record<string, unknown> = {},
 ) {
 	const ids = devIds(client.clientId);
 	const object = invoice({
@@ -87,7 +88,7 @@ export function invoiceEvent(
 		created: opts.created ?? nowSeconds(),
 		metadata: { client_id: client.clientId },
 	});
-	return envelope(type, object, opts);
+	return envelope(type, { ...object, ...overrides }, opts);
 }
 
 /** Stripe sends pretty-printed JSON; we sign and post these exact bytes. */
