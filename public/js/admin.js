@@ -524,6 +524,56 @@ async function loadEvents() {
 	);
 }
 
+// ---- deliveries to the operator's app -------------------------------------
+
+const DELIVERY_TONE = { delivered: "good", pending: "warn", failed: "bad" };
+const DELIVERY_STATE = { delivered: "delivered", pending: "retrying", failed: "failed" };
+
+async function loadDeliveries() {
+	const res = await call("/api/admin/deliveries");
+	if (!Array.isArray(res.data?.deliveries)) {
+		if (res.status !== 401) announce(failure(res, "Could not load the deliveries to your app."), "bad");
+		return;
+	}
+	const { configured, last_24h: day, deliveries } = res.data;
+	$("deliveries-off").hidden = configured;
+	$("deliveries-empty").hidden = !configured || deliveries.length > 0;
+	$("deliveries-table").hidden = deliveries.length === 0;
+	$("deliveries-figures").textContent =
+		`last 24 h: ${day.delivered} delivered · ${day.retrying} retrying · ${day.failed} failed`;
+	$("deliveries-body").replaceChildren(
+		...deliveries.map((d) => {
+			const tr = fromTemplate("delivery-template");
+			const [created, type, crn, state, answer] = tr.cells;
+			tr.dataset.deliveryId = d.id;
+			created.textContent = when(d.created_at);
+			type.firstElementChild.textContent = d.type;
+			crn.firstElementChild.textContent = d.crn;
+			const [badge, attempts] = state.firstElementChild.children;
+			setBadge(badge, DELIVERY_STATE[d.status] ?? d.status, DELIVERY_TONE[d.status]);
+			const next =
+				d.status === "pending" && d.attempts > 0 && d.next_attempt_at ? `, next ${when(d.next_attempt_at)}` : "";
+			attempts.textContent = `${d.attempts} attempt${d.attempts === 1 ? "" : "s"}${next}`;
+			answer.firstElementChild.textContent = d.last_error ?? (d.last_status ? String(d.last_status) : "");
+			const again = tr.querySelector("button");
+			again.hidden = d.status !== "failed";
+			again.setAttribute("aria-label", `Send ${d.id} again`);
+			onAction(again, "Sending…", () => sendDeliveryAgain(d.id, d.crn));
+			return tr;
+		}),
+	);
+}
+
+async function sendDeliveryAgain(id, crn) {
+	const res = await call(`/api/admin/deliveries/${encodeURIComponent(id)}/send-again`, "POST");
+	if (res.status === 202) {
+		announce(`${crn}: the delivery is queued to be sent again, with the same webhook-id.`, "good");
+		await loadDeliveries();
+	} else if (res.status !== 401) {
+		announce(`${crn}: ${failure(res, "The delivery could not be sent again.")}`, "bad");
+	}
+}
+
 async function replay(id) {
 	const res = await call(`/api/admin/events/${encodeURIComponent(id)}/replay`, "POST");
 	if (res.ok) {
@@ -537,7 +587,7 @@ async function replay(id) {
 // ---- wiring -----------------------------------------------------------------
 
 async function loadAll() {
-	await Promise.all([loadHealth(), loadSummary(), loadAttention(), loadEvents()]);
+	await Promise.all([loadHealth(), loadSummary(), loadAttention(), loadDeliveries(), loadEvents()]);
 	if (shownCrn) await refreshCustomer(shownCrn);
 	$("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
 }

@@ -25,6 +25,8 @@ export function freePort(): Promise<number> {
 export interface WorkerServer {
 	url: string;
 	logs: string[];
+	/** Runs SQL on the worker's local D1, for a state only time would bring (a schedule spent). */
+	sql(command: string): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -74,6 +76,13 @@ export async function startWorker(vars: Record<string, string>): Promise<WorkerS
 	return {
 		url,
 		logs,
+		async sql(command: string) {
+			await run(
+				WRANGLER,
+				["d1", "execute", "DB", "--local", "--env", "local", "--persist-to", persist, "--command", command],
+				{ env: { ...process.env, CI: "1" } },
+			);
+		},
 		async stop() {
 			if (child.pid && child.exitCode === null) {
 				try {

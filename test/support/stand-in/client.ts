@@ -54,6 +54,16 @@ export function standInClient(url: string) {
 				configure: (settings: MailSettings) => control("mail", { key, ...settings }),
 			};
 		},
+		/** One receiver of the operator's app at /app/<name>: what it got, and how it answers. */
+		appReceiver(name: string) {
+			return {
+				/** APP_WEBHOOK_URL for a worker. */
+				url: `${url}/app/${name}`,
+				deliveries: () => control<{ headers: Record<string, string>; body: string }[]>("app-deliveries", { name }),
+				configure: (settings: { fail?: { status: number; times: number; body?: string }; delayMs?: number }) =>
+					control("app", { name, ...settings }),
+			};
+		},
 	};
 }
 
