@@ -39,12 +39,12 @@ app.use("*", async (c, next) => {
 
 // Every POST but Stripe's webhook (raw body, its own 1 MiB cap and signature):
 // capped and JSON only. Cookie-carrying routes also refuse cross-site posts;
-// admin routes authenticate with a bearer header no other site can send.
+// the admin and access APIs authenticate with a bearer header no other site can send.
 app.on("POST", ["/api/checkout", "/api/portal/*"], sameOriginOnly);
 app.on("POST", ["/api/checkout", "/api/portal/*", "/api/admin/*", "/api/v1/*", "/api/dev/*"], capJsonBody, requireJson);
 
-// One sub-app per URL prefix: the path names the file (src/routes/…).
-// /api/v1 is reserved for the operator's own app.
+// One sub-app per URL prefix: the path names the file (src/routes/…);
+// /api/v1 is the operator's own app's API.
 app.route("/api/webhook", stripeWebhookRoutes);
 app.route("/api/webhooks", stripeWebhookRoutes);
 app.route("/api/checkout", checkoutRoutes);
