@@ -43,6 +43,8 @@ export type LogEvent =
 	| "LINK_REQUESTED"
 	| "LINK_SENT"
 	| "LINK_SKIPPED"
+	| "LINK_CAPPED"
+	| "MAIL_QUOTA_CLEARED"
 	| "LINK_DEFERRED"
 	| "LINK_RETRY"
 	| "LINK_FAILED"

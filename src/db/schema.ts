@@ -246,6 +246,21 @@ export const rateGates = sqliteTable("rate_gates", {
 	nextAt: integer("next_at").notNull(),
 });
 
+/**
+ * Reset and set-password emails claimed per login, one row per request (its id
+ * is the email's idempotency key, so a redelivery never claims twice): the
+ * durable cap on how many a login gets an hour, wherever the requests come from.
+ */
+export const linkSends = sqliteTable(
+	"link_sends",
+	{
+		requestId: text("request_id").primaryKey(),
+		userId: text("user_id").notNull(),
+		createdAt: integer("created_at").notNull(),
+	},
+	(t) => [index("link_sends_user_created_idx").on(t.userId, t.createdAt)],
+);
+
 export type ClientRow = typeof clients.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
 export type UserRow = typeof users.$inferSelect;

@@ -26,10 +26,12 @@ export type SendResult = "sent" | "already_sent";
 /**
  * Why a send failed, which decides what the queue does with the message:
  * rate_limited waits for the provider's Retry-After without counting as a
- * failure; in_flight and transient retry with backoff; permanent fails the job
- * for an operator (the request itself is wrong; sending it again cannot help).
+ * failure; quota (the account's daily or monthly quota is spent) waits long,
+ * also without counting, since retrying within minutes only spends the retries;
+ * in_flight and transient retry with backoff; permanent fails the job for an
+ * operator (the request itself is wrong; sending it again cannot help).
  */
-export type MailFailure = "rate_limited" | "in_flight" | "transient" | "permanent";
+export type MailFailure = "rate_limited" | "quota" | "in_flight" | "transient" | "permanent";
 
 export class MailSendError extends Error {
 	override name = "MailSendError";

@@ -7,13 +7,13 @@ import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
 import { findLoginByEmail, findUserOfClient } from "../db/accounts";
 import type { Db } from "../db/database";
-import { claimLinkRequest, insertPasswordToken } from "../db/links";
+import { claimLinkRequest, claimLinkSend, insertPasswordToken } from "../db/links";
 import { statusRowByTokenHash } from "../db/status-read";
 import { log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { sendPaced } from "../mail/paced-send";
 import { linkEmail } from "../mail/templates";
-import { LINK_TTL_MS, SETUP_LINK_INTERVAL_MS } from "../rules/links";
+import { LINK_EMAIL_WINDOW_MS, LINK_EMAILS_PER_WINDOW, LINK_TTL_MS, SETUP_LINK_INTERVAL_MS } from "../rules/links";
 import { type LinkMessage, linkMessage, type WorkQueue } from "../work/messages";
 
 export interface LinkRequestDeps {
@@ -52,16 +52,30 @@ export interface LinkSendDeps {
 	clock: () => number;
 }
 
-/** The consumer's half: make the link and send it. An email with no login sends nothing. */
-export async function sendRequestedLink(deps: LinkSendDeps, message: LinkMessage): Promise<"sent" | "no_login"> {
+/**
+ * The consumer's half: make the link and send it. An email with no login sends
+ * nothing; nor does a login over its hourly cap, which is claimed here, in D1,
+ * before any link is made (the route's own limits count per location only).
+ */
+export async function sendRequestedLink(
+	deps: LinkSendDeps,
+	message: LinkMessage,
+): Promise<"sent" | "no_login" | "capped"> {
 	const { db, config, clock } = deps;
 	const user = await findLoginByEmail(db, message.email);
+	const emailDomain = message.email.split("@")[1];
 	if (!user) {
-		log("LINK_SKIPPED", { purpose: message.purpose, reason: "no_login", email_domain: message.email.split("@")[1] });
+		log("LINK_SKIPPED", { purpose: message.purpose, reason: "no_login", email_domain: emailDomain });
 		return "no_login";
 	}
-	const token = randomToken();
 	const now = clock();
+	const claim = { requestId: message.requestId, userId: user.id, now, windowMs: LINK_EMAIL_WINDOW_MS };
+	if (!(await claimLinkSend(db, { ...claim, max: LINK_EMAILS_PER_WINDOW }))) {
+		// Dropped without a word to the asker: the route already answered the same 202.
+		log("LINK_CAPPED", { purpose: message.purpose, user_id: user.id, email_domain: emailDomain });
+		return "capped";
+	}
+	const token = randomToken();
 	const ttl = LINK_TTL_MS[message.purpose];
 	await insertPasswordToken(
 		db,

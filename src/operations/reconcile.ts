@@ -9,8 +9,10 @@ import { deleteExpiredAccountsData } from "../db/accounts";
 import { readCursor, writeCursor } from "../db/cursors";
 import type { Db } from "../db/database";
 import { sessionsWithJobs } from "../db/jobs";
+import { deleteOldLinkSends } from "../db/links";
 import { errorMessage, log } from "../log";
 import { applyCheckoutSessionFromStripe } from "../onboarding/stripe-sync";
+import { LINK_EMAIL_WINDOW_MS } from "../rules/links";
 import { DEPLOYMENT_TAG } from "../rules/stripe-endpoint";
 import { isPaidCheckout } from "../rules/subscription-status";
 import { type StripeApi, StripeApiError } from "../stripe/api";
@@ -140,15 +142,23 @@ async function step<T>(name: string, run: () => Promise<T>, fallback: T): Promis
 	}
 }
 
+/** Expired sessions and links, and link-email claims past their window (they count toward nothing). */
+async function housekeeping(deps: ReconcileDeps) {
+	const accounts = await deleteExpiredAccountsData(deps.db, deps.now, HOUSEKEEPING_BATCH);
+	const linkSends = await deleteOldLinkSends(deps.db, deps.now - LINK_EMAIL_WINDOW_MS, HOUSEKEEPING_BATCH);
+	return { ...accounts, linkSends };
+}
+
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 	const jobsResult = await step("requeue", () => requeueStuckJobs(deps), { requeued: 0, failed: 0 });
 	const stripeResult = await step("stripe", () => reconcileWithStripe(deps), { checked: 0, provisioned: 0 });
-	const cleared = await step("housekeeping", () => deleteExpiredAccountsData(deps.db, deps.now, HOUSEKEEPING_BATCH), {
-		sessions: 0,
-		links: 0,
-	});
-	if (cleared.sessions + cleared.links > 0) {
-		log("HOUSEKEEPING_DONE", { sessions_deleted: cleared.sessions, links_deleted: cleared.links });
+	const cleared = await step("housekeeping", () => housekeeping(deps), { sessions: 0, links: 0, linkSends: 0 });
+	if (cleared.sessions + cleared.links + cleared.linkSends > 0) {
+		log("HOUSEKEEPING_DONE", {
+			sessions_deleted: cleared.sessions,
+			links_deleted: cleared.links,
+			link_sends_deleted: cleared.linkSends,
+		});
 	}
 	const app = await step("app_webhooks", () => sweepAppWork(deps), { synced: 0, resent: 0 });
 	const report = {

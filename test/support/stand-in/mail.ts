@@ -4,7 +4,9 @@
 // concurrent_idempotent_requests while the first is still running; past the
 // team's rate it answers 429 rate_limit_exceeded with Retry-After; it can be
 // slow, answering only after it has accepted (and will deliver) the email; and
-// it can be held, so sends wait on the way in until released.
+// it can be held, so sends wait on the way in until released; and an account
+// whose daily or monthly quota is spent answers every send 429
+// daily_quota_exceeded / monthly_quota_exceeded until the quota is lifted.
 // https://resend.com/docs/dashboard/emails/idempotency-keys, /docs/api-reference/errors
 import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types.ts";
 
@@ -15,6 +17,8 @@ interface MailAccount {
 	delayMs: number;
 	perSecond: number;
 	failures: { status: number; name: string; times: number } | null;
+	/** A spent quota: every send is refused until it is lifted (waiting seconds does not help). */
+	quota: "daily" | "monthly" | null;
 	calls: number;
 	/** While set, requests wait here before the provider looks at them. */
 	held: { until: Promise<void>; release: () => void } | null;
@@ -33,7 +37,16 @@ export function createMailStandIn() {
 	const account = (key: string) => {
 		let a = accounts.get(key);
 		if (!a) {
-			a = { keys: new Map(), emails: [], delayMs: 0, perSecond: 1000, failures: null, calls: 0, held: null };
+			a = {
+				keys: new Map(),
+				emails: [],
+				delayMs: 0,
+				perSecond: 1000,
+				failures: null,
+				quota: null,
+				calls: 0,
+				held: null,
+			};
 			accounts.set(key, a);
 		}
 		return a;
@@ -56,6 +69,9 @@ export function createMailStandIn() {
 					"ratelimit-reset": "1",
 				},
 			);
+		}
+		if (a.quota) {
+			return resendError(429, `${a.quota}_quota_exceeded`, `You have reached your ${a.quota} email sending quota.`);
 		}
 		if (a.failures && a.failures.times > 0) {
 			a.failures.times--;
@@ -94,7 +110,7 @@ export function createMailStandIn() {
 	return {
 		handles: (r: RecordedRequest) => r.path === "/resend/emails" && r.method === "POST",
 		send,
-		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}, hold?: boolean}` */
+		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}, hold?: boolean, quota?: "daily" | "monthly" | null}` */
 		configure(body: Json) {
 			const a = account(String(body.key));
 			if (body.hold === true && !a.held) {
@@ -110,6 +126,7 @@ export function createMailStandIn() {
 			}
 			if (typeof body.delayMs === "number") a.delayMs = body.delayMs;
 			if (typeof body.perSecond === "number") a.perSecond = body.perSecond;
+			if (body.quota === "daily" || body.quota === "monthly" || body.quota === null) a.quota = body.quota;
 			const fail = body.fail as { status?: number; name?: string; times?: number } | undefined;
 			if (fail)
 				a.failures = { status: fail.status ?? 500, name: fail.name ?? "internal_server_error", times: fail.times ?? 1 };
