@@ -12,7 +12,7 @@ import { DAY_MS, DEFAULT_PAST_DUE_GRACE_DAYS, type PlanMode } from "./rules/acce
 
 export { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET };
 
-import { isHttps, isLoopbackOrigin, isPublicHttpsOrigin } from "./origins";
+import { apiBaseUsable, isLoopbackOrigin, isPublicHttpsOrigin } from "./origins";
 
 export type StripeMode = "test" | "live" | "unconfigured";
 export type MailTransportName = "outbox" | "resend";
@@ -197,9 +197,12 @@ export function parseConfig(env: Env): Config {
 	}
 
 	const stripeApiBase = (value(env.STRIPE_API_BASE) ?? "https://api.stripe.com").replace(/\/+$/, "");
-	const stripeApiBaseUsable = mode !== "live" || isHttps(stripeApiBase);
+	const stripeApiBaseUsable = apiBaseUsable(stripeApiBase, mode === "live", "api.stripe.com");
 	if (!stripeApiBaseUsable) {
-		problems.push({ name: "stripe_api_base", hint: "STRIPE_API_BASE must be https:// with a live key: unset it" });
+		problems.push({
+			name: "stripe_api_base",
+			hint: "STRIPE_API_BASE must be https://api.stripe.com with a live key, and https:// unless loopback: unset it",
+		});
 	}
 
 	const mail = parseMail(env, mode, problems);
@@ -256,9 +259,12 @@ function parseMail(env: Env, mode: StripeMode, problems: ConfigProblem[]): Confi
 		});
 	}
 	const apiBase = (value(env.MAIL_API_BASE) ?? "https://api.resend.com").replace(/\/+$/, "");
-	const apiBaseUsable = mode !== "live" || isHttps(apiBase);
-	if (!apiBaseUsable) {
-		problems.push({ name: "mail_api_base", hint: "MAIL_API_BASE must be https:// in live mode: unset it" });
+	const baseUsable = apiBaseUsable(apiBase, mode === "live", "api.resend.com");
+	if (!baseUsable) {
+		problems.push({
+			name: "mail_api_base",
+			hint: "MAIL_API_BASE must be https://api.resend.com in live mode, and https:// unless loopback: unset it",
+		});
 	}
 	const rateRaw = value(env.MAIL_RATE_PER_SECOND);
 	let ratePerSecond = DEFAULT_MAIL_RATE_PER_SECOND;
@@ -275,7 +281,7 @@ function parseMail(env: Env, mode: StripeMode, problems: ConfigProblem[]): Confi
 		from: value(env.MAIL_FROM) ?? "onboarding@example.com",
 		apiKey,
 		apiBase,
-		apiBaseUsable,
+		apiBaseUsable: baseUsable,
 		ratePerSecond,
 	};
 }

@@ -310,10 +310,10 @@ async function sendLink(crn) {
 	const res = await call(`/api/admin/clients/${encodeURIComponent(crn)}/setup-link`, "POST");
 	if (res.status === 202) {
 		const resets = res.data?.resets_password ? " Their password is set, so the link resets it." : "";
-		// 202: the queue makes and sends the link; the customer's panel shows it once it exists.
+		// 202: the queue makes and sends the link; the customer's panel shows it once the provider took it.
 		announce(`${crn}: set-password link queued for sending.${resets}`, "good");
-		const before = shownLinks;
-		for (let i = 0; i < 10 && shownCrn === crn && shownLinks === before; i++) {
+		const before = shownSentLinks;
+		for (let i = 0; i < 10 && shownCrn === crn && shownSentLinks === before; i++) {
 			await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
 			await refreshCustomer(crn);
 		}
@@ -325,7 +325,8 @@ async function sendLink(crn) {
 // ---- find a customer --------------------------------------------------------
 
 let shownCrn = "";
-let shownLinks = 0;
+/** Links of the shown customer the provider accepted: a sent link is watched for until it shows. */
+let shownSentLinks = 0;
 
 async function search(q) {
 	const input = $("search-q");
@@ -399,10 +400,13 @@ function renderCustomer({ client, status, job, login, events, links, emails }) {
 	text("customer-login", loginState || "none yet");
 	text("customer-created", when(client.created_at));
 	fillList($("customer-events"), events, (e) => `${when(e.received_at)} · ${e.type} · ${e.id}`);
-	shownLinks = links.length;
+	shownSentLinks = links.filter((l) => l.sent_at).length;
+	// A link is sent once the mail provider took it; until then it waits (deferred) or its email failed.
 	fillList($("customer-links"), links, (l) =>
 		[
-			`${l.purpose}: sent ${when(l.created_at)}`,
+			l.sent_at
+				? `${l.purpose}: sent ${when(l.sent_at)}`
+				: `${l.purpose}: not sent (made ${when(l.created_at)}; deferred or failed)`,
 			l.used_at ? `used ${when(l.used_at)}` : `expires ${when(l.expires_at)}`,
 		].join(", "),
 	);

@@ -29,7 +29,35 @@ export function findPasswordToken(db: Db, tokenHash: string) {
 		.get();
 }
 
-/** When each link of a login was sent and used; never the token. */
+/** Undoes a claim whose message never reached the queue: the login's previous request time is back. */
+export async function releaseLinkRequest(db: Db, userId: string, claimedAt: number, previous: number | null) {
+	await db
+		.update(users)
+		.set({ linkRequestedAt: previous })
+		.where(and(eq(users.id, userId), eq(users.linkRequestedAt, claimedAt)));
+}
+
+/** The provider took this link's email: from now on the console lists it as sent. */
+export async function markLinkSent(db: Db, tokenHash: string, now: number) {
+	await db
+		.update(passwordTokens)
+		.set({ sentAt: now })
+		.where(and(eq(passwordTokens.tokenHash, tokenHash), isNull(passwordTokens.sentAt)));
+}
+
+/**
+ * A new reset link voids the login's earlier unused reset links: only the
+ * newest "forgot password" email works, so an older one lying in an inbox
+ * (or forwarded) opens nothing.
+ */
+export async function voidResetLinks(db: Db, userId: string, now: number) {
+	await db
+		.update(passwordTokens)
+		.set({ usedAt: now })
+		.where(and(eq(passwordTokens.userId, userId), eq(passwordTokens.purpose, "reset"), isNull(passwordTokens.usedAt)));
+}
+
+/** When each link of a login was made, sent and used; never the token. */
 export function linksOfUser(db: Db, userId: string, limit = 20) {
 	return db
 		.select({
@@ -37,6 +65,7 @@ export function linksOfUser(db: Db, userId: string, limit = 20) {
 			createdAt: passwordTokens.createdAt,
 			expiresAt: passwordTokens.expiresAt,
 			usedAt: passwordTokens.usedAt,
+			sentAt: passwordTokens.sentAt,
 		})
 		.from(passwordTokens)
 		.where(eq(passwordTokens.userId, userId))

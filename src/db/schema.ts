@@ -136,8 +136,10 @@ export const passwordTokens = sqliteTable(
 			.references(() => users.id),
 		purpose: text("purpose", { enum: LINK_PURPOSES }).notNull().default("welcome"),
 		expiresAt: integer("expires_at").notNull(),
-		/** Used, or voided by another link setting the password. */
+		/** Used, or voided by another link setting the password (or, for a reset link, by a newer one). */
 		usedAt: integer("used_at"),
+		/** When the mail provider took its email; null while it waits (deferred) or after it failed. */
+		sentAt: integer("sent_at"),
 		createdAt: integer("created_at").notNull(),
 	},
 	(t) => [index("password_tokens_user_idx").on(t.userId), index("password_tokens_expires_idx").on(t.expiresAt)],

@@ -7,9 +7,16 @@ import type { Config } from "../config";
 import { randomToken, sha256Hex } from "../crypto";
 import { findLoginByEmail, findUserOfClient } from "../db/accounts";
 import type { Db } from "../db/database";
-import { claimLinkRequest, claimLinkSend, insertPasswordToken } from "../db/links";
+import {
+	claimLinkRequest,
+	claimLinkSend,
+	insertPasswordToken,
+	markLinkSent,
+	releaseLinkRequest,
+	voidResetLinks,
+} from "../db/links";
 import { statusRowByTokenHash } from "../db/status-read";
-import { log } from "../log";
+import { errorMessage, log } from "../log";
 import type { Mailer } from "../mail/mailer";
 import { sendPaced } from "../mail/paced-send";
 import { linkEmail } from "../mail/templates";
@@ -29,7 +36,7 @@ export async function requestPasswordReset(deps: LinkRequestDeps, email: string)
 
 export type SetupLinkResult =
 	| { ok: true }
-	| { ok: false; reason: "not_found" | "not_ready" | "password_already_set" | "too_soon" };
+	| { ok: false; reason: "not_found" | "not_ready" | "password_already_set" | "too_soon" | "queue_unavailable" };
 
 /** "Send the email again" from the onboarding page, by its token. */
 export async function requestSetupLink(deps: LinkRequestDeps, onboardingToken: string): Promise<SetupLinkResult> {
@@ -41,7 +48,14 @@ export async function requestSetupLink(deps: LinkRequestDeps, onboardingToken: s
 	if (!(await claimLinkRequest(deps.db, user.id, deps.now, SETUP_LINK_INTERVAL_MS))) {
 		return { ok: false, reason: "too_soon" };
 	}
-	await deps.queue.send(linkMessage("setup", user.email), { contentType: "json" });
+	try {
+		await deps.queue.send(linkMessage("setup", user.email), { contentType: "json" });
+	} catch (error) {
+		// Nothing was sent: give the minute back, so asking again in a moment works.
+		await releaseLinkRequest(deps.db, user.id, deps.now, user.linkRequestedAt);
+		log("WORK_ENQUEUE_FAILED", { purpose: "setup", error: errorMessage(error) });
+		return { ok: false, reason: "queue_unavailable" };
+	}
 	return { ok: true };
 }
 
@@ -76,12 +90,10 @@ export async function sendRequestedLink(
 		return "capped";
 	}
 	const token = randomToken();
+	const tokenHash = await sha256Hex(token);
 	const ttl = LINK_TTL_MS[message.purpose];
-	await insertPasswordToken(
-		db,
-		{ tokenHash: await sha256Hex(token), userId: user.id, purpose: message.purpose, expiresAt: now + ttl },
-		now,
-	);
+	if (message.purpose === "reset") await voidResetLinks(db, user.id, now);
+	await insertPasswordToken(db, { tokenHash, userId: user.id, purpose: message.purpose, expiresAt: now + ttl }, now);
 	const sent = await sendPaced(
 		deps,
 		linkEmail({
@@ -97,6 +109,8 @@ export async function sendRequestedLink(
 		// Never ahead of a paying customer's welcome email.
 		"later",
 	);
+	// A 409 for another body means an earlier email went out, not this link.
+	if (sent === "sent") await markLinkSent(db, tokenHash, clock());
 	log("LINK_SENT", { purpose: message.purpose, user_id: user.id, mail: sent });
 	return "sent";
 }

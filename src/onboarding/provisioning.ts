@@ -9,7 +9,7 @@ import { ensureUser, keepStripeCustomer } from "../db/accounts";
 import { findClientById } from "../db/clients";
 import type { Db } from "../db/database";
 import { claimJob, completeJob, findJob } from "../db/jobs";
-import { insertPasswordToken } from "../db/links";
+import { insertPasswordToken, markLinkSent } from "../db/links";
 import type { ClientRow } from "../db/schema";
 import { errorMessage, log } from "../log";
 import type { Mailer } from "../mail/mailer";
@@ -70,6 +70,7 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 	// The same key on every attempt: the provider sends it once however often we retry.
 	const idempotencyKey = `welcome-${job.id}`;
 	let email: ReturnType<typeof welcomeEmail>;
+	let linkHash: string | null = null;
 	if (user.passwordSetAt !== null) {
 		const planName = config.plans.get(client.planCode)?.name ?? client.planCode;
 		email = planActiveEmail({
@@ -85,9 +86,10 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 		// whichever email the customer received works.
 		const token = randomToken();
 		const now = clock();
+		linkHash = await sha256Hex(token);
 		await insertPasswordToken(
 			db,
-			{ tokenHash: await sha256Hex(token), userId: user.id, purpose: "welcome", expiresAt: now + LINK_TTL_MS.welcome },
+			{ tokenHash: linkHash, userId: user.id, purpose: "welcome", expiresAt: now + LINK_TTL_MS.welcome },
 			now,
 		);
 		email = welcomeEmail({
@@ -99,6 +101,7 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 		});
 	}
 	const sent = await sendPaced(deps, email, message.slotAt);
+	if (linkHash && sent === "sent") await markLinkSent(db, linkHash, clock());
 	const tell = onboardedFor(client, config, clock());
 	await completeJob(db, job.id, clock(), tell ?? undefined);
 	if (tell) {

@@ -54,8 +54,17 @@ export interface CustomerView {
 	plans: { crn: string; plan_code: string; subscription_status: string | null; access: Access; reason: AccessReason }[];
 	events: { id: string; type: string; event_created: number; received_at: number }[];
 	emails: { id: string; subject: string; created_at: number }[];
-	/** When each link was sent, used and expires: never the token. */
-	links: { purpose: LinkPurpose; created_at: number; expires_at: number; used_at: number | null }[];
+	/**
+	 * When each link was made, sent (the provider took its email; null while
+	 * deferred or after it failed), used and expires: never the token.
+	 */
+	links: {
+		purpose: LinkPurpose;
+		created_at: number;
+		sent_at: number | null;
+		expires_at: number;
+		used_at: number | null;
+	}[];
 }
 
 export interface CustomerSearchResult {
@@ -146,6 +155,7 @@ export async function customerView(db: Db, crn: string, at: AccessClock): Promis
 		links: links.map((l) => ({
 			purpose: l.purpose,
 			created_at: l.createdAt,
+			sent_at: l.sentAt,
 			expires_at: l.expiresAt,
 			used_at: l.usedAt,
 		})),

@@ -1,7 +1,9 @@
 // Development-only tools, live only under `npm run dev` with no Stripe key:
 // a checkout stand-in whose "Pay" posts a correctly signed
 // checkout.session.completed to the real webhook route, and an outbox viewer.
-// Everywhere else every /dev and /api/dev path is a 404.
+// Everywhere else every /dev and /api/dev path is a 404, and so is a request
+// whose own host is not loopback: a configured APP_URL alone proves nothing
+// about where the worker actually runs.
 
 import { createMiddleware } from "hono/factory";
 import { Hono } from "hono/tiny";
@@ -10,13 +12,16 @@ import { findClientBySessionId } from "../db/clients";
 import { listOutbox } from "../db/outbox";
 import { deps } from "../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../http";
+import { isLoopbackOrigin } from "../origins";
 import { devSubscription, paidCheckoutSession, signedEvent, stripeEvent } from "../stripe/event-kit";
 import { stripeWebhookRoutes } from "./stripe-webhook";
 
 export const devRoutes = new Hono<AppEnv>();
 
 const devOnly = createMiddleware<AppEnv>(async (c, next) => {
-	if (!getConfig(c.env).devTools) return jsonError(c, 404, "not_found", "No such route.");
+	if (!getConfig(c.env).devTools || !isLoopbackOrigin(c.req.url)) {
+		return jsonError(c, 404, "not_found", "No such route.");
+	}
 	await next();
 });
 
