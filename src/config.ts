@@ -6,7 +6,7 @@
 
 import { type AppConfig, parseAppConfig } from "./config-app";
 import { parsePlans } from "./config-plans";
-import { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET } from "./dev-defaults";
+import { DEV_ADMIN_TOKEN, DEV_LINK_SECRET, DEV_WEBHOOK_SECRET } from "./dev-defaults";
 import { log } from "./log";
 import { DAY_MS, DEFAULT_PAST_DUE_GRACE_DAYS, type PlanMode } from "./rules/access";
 
@@ -63,6 +63,11 @@ export interface Config {
 		timeoutMs: number;
 	};
 	adminToken?: string;
+	/**
+	 * What set-password tokens are derived from (src/crypto.ts derivedToken): the
+	 * Stripe key every deployment requires, or in local work a built-in secret.
+	 */
+	linkSecret?: string;
 	/** The operator's own app: its webhook endpoint and secret, the access API key. */
 	app: AppConfig;
 	/** Development-only checkout stand-in and outbox viewer. Never with a live key. */
@@ -229,6 +234,7 @@ export function parseConfig(env: Env): Config {
 		supportEmail: value(env.SUPPORT_EMAIL) ?? "support@example.com",
 		mail,
 		adminToken,
+		linkSecret: stripeKey ?? (devTools ? DEV_LINK_SECRET : undefined),
 		app: parseAppConfig(env, mode, adminToken, problems),
 		devTools,
 		problems,

@@ -45,6 +45,7 @@ export type LogEvent =
 	| "LINK_SKIPPED"
 	| "LINK_CAPPED"
 	| "MAIL_QUOTA_CLEARED"
+	| "MAIL_KEY_CONFLICT"
 	| "LINK_DEFERRED"
 	| "LINK_RETRY"
 	| "LINK_FAILED"

@@ -109,6 +109,9 @@ describe("health", () => {
 			"mail_quota",
 			"stripe_webhook_endpoint",
 			"webhook_deliveries",
+			"app_webhook",
+			"app_api_key",
+			"app_deliveries",
 		]);
 	});
 

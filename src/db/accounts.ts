@@ -18,15 +18,20 @@ export async function ensureUser(db: Db, user: { id: string; clientId: string; e
 			.onConflictDoNothing({ target: users.email }),
 		db
 			.update(clients)
-			.set({ userId: sql`(select ${users.id} from ${users} where ${users.email} = ${user.email})` })
+			.set({
+				userId: sql`(select ${users.id} from ${users} where ${users.email} = ${user.email})`,
+				// Decided once, when the plan joins: a password set later changes nothing.
+				addedToLoginAt: sql`(select case when ${users.passwordSetAt} is not null then ${now} end from ${users} where ${users.email} = ${user.email})`,
+			})
 			.where(and(eq(clients.id, user.clientId), isNull(clients.userId))),
 		db
-			.select({ user: users })
+			.select({ user: users, addedToLoginAt: clients.addedToLoginAt })
 			.from(clients)
 			.innerJoin(users, eq(users.id, clients.userId))
 			.where(eq(clients.id, user.clientId)),
 	]);
-	return found[0]?.user;
+	const row = found[0];
+	return row ? { ...row.user, addedToLoginAt: row.addedToLoginAt } : undefined;
 }
 
 export function findUserByEmail(db: Db, email: string) {

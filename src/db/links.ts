@@ -1,7 +1,7 @@
 // Set-password links: stored as hashes of their tokens, each for one login and
 // one purpose; how they are minted, found and listed, and the per-login gate on
 // "send the email again". Using one sets the password (accounts.ts).
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { LinkPurpose } from "../rules/links";
 import type { Db } from "./database";
 import { linkSends, passwordTokens, users } from "./schema";
@@ -11,7 +11,11 @@ export async function insertPasswordToken(
 	token: { tokenHash: string; userId: string; purpose: LinkPurpose; expiresAt: number },
 	now: number,
 ) {
-	await db.insert(passwordTokens).values({ ...token, createdAt: now });
+	// A retry derives the same token: the row from its first attempt stands.
+	await db
+		.insert(passwordTokens)
+		.values({ ...token, createdAt: now })
+		.onConflictDoNothing({ target: passwordTokens.tokenHash });
 }
 
 export function findPasswordToken(db: Db, tokenHash: string) {
@@ -50,11 +54,19 @@ export async function markLinkSent(db: Db, tokenHash: string, now: number) {
  * newest "forgot password" email works, so an older one lying in an inbox
  * (or forwarded) opens nothing.
  */
-export async function voidResetLinks(db: Db, userId: string, now: number) {
+export async function voidResetLinks(db: Db, userId: string, keepHash: string, now: number) {
 	await db
 		.update(passwordTokens)
 		.set({ usedAt: now })
-		.where(and(eq(passwordTokens.userId, userId), eq(passwordTokens.purpose, "reset"), isNull(passwordTokens.usedAt)));
+		.where(
+			and(
+				eq(passwordTokens.userId, userId),
+				eq(passwordTokens.purpose, "reset"),
+				isNull(passwordTokens.usedAt),
+				// A retry of this request derives this same link: it must keep working.
+				ne(passwordTokens.tokenHash, keepHash),
+			),
+		);
 }
 
 /** When each link of a login was made, sent and used; never the token. */

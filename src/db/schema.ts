@@ -62,6 +62,12 @@ export const clients = sqliteTable(
 		stripeCheckedAt: integer("stripe_checked_at"),
 		/** The login this plan belongs to, set when it is provisioned. One login per email, many plans. */
 		userId: text("user_id").references((): AnySQLiteColumn => users.id),
+		/**
+		 * When this plan joined a login that already had a password (someone else
+		 * may have bought it with the owner's email): the owner is told, the
+		 * dashboard marks it, and its email stays "plan active" on every attempt.
+		 */
+		addedToLoginAt: integer("added_to_login_at"),
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
 	},
@@ -98,6 +104,12 @@ export const jobs = sqliteTable(
 		notBefore: integer("not_before"),
 		/** When this run began (creation or an operator retry): the reconciler gives up by age from here. */
 		queuedAt: integer("queued_at").notNull().default(0),
+		/**
+		 * Which run of the job this is: an operator's retry starts the next one. The
+		 * welcome email's idempotency key and its link are derived from it, so every
+		 * attempt of one run sends the same bytes and a new run sends new ones.
+		 */
+		generation: integer("generation").notNull().default(0),
 		completedAt: integer("completed_at"),
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),

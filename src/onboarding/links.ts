@@ -4,7 +4,7 @@
 // request for an unknown email does exactly the work a known one does and the
 // answer reveals nothing.
 import type { Config } from "../config";
-import { randomToken, sha256Hex } from "../crypto";
+import { derivedToken, sha256Hex } from "../crypto";
 import { findLoginByEmail, findUserOfClient } from "../db/accounts";
 import type { Db } from "../db/database";
 import {
@@ -22,6 +22,7 @@ import { sendPaced } from "../mail/paced-send";
 import { linkEmail } from "../mail/templates";
 import { LINK_EMAIL_WINDOW_MS, LINK_EMAILS_PER_WINDOW, LINK_TTL_MS, SETUP_LINK_INTERVAL_MS } from "../rules/links";
 import { type LinkMessage, linkMessage, type WorkQueue } from "../work/messages";
+import { PermanentProvisioningError } from "./provisioning";
 
 export interface LinkRequestDeps {
 	db: Db;
@@ -62,7 +63,7 @@ export async function requestSetupLink(deps: LinkRequestDeps, onboardingToken: s
 export interface LinkSendDeps {
 	db: Db;
 	mailer: Mailer;
-	config: Pick<Config, "appUrl" | "supportEmail">;
+	config: Pick<Config, "appUrl" | "supportEmail" | "linkSecret">;
 	clock: () => number;
 }
 
@@ -89,10 +90,13 @@ export async function sendRequestedLink(
 		log("LINK_CAPPED", { purpose: message.purpose, user_id: user.id, email_domain: emailDomain });
 		return "capped";
 	}
-	const token = randomToken();
+	if (!config.linkSecret)
+		throw new PermanentProvisioningError("no STRIPE_SECRET_KEY to derive set-password links from");
+	// Derived from the request: every retry of this request sends the same email under the same key.
+	const token = await derivedToken(config.linkSecret, `link:${message.requestId}`);
 	const tokenHash = await sha256Hex(token);
 	const ttl = LINK_TTL_MS[message.purpose];
-	if (message.purpose === "reset") await voidResetLinks(db, user.id, now);
+	if (message.purpose === "reset") await voidResetLinks(db, user.id, tokenHash, now);
 	await insertPasswordToken(db, { tokenHash, userId: user.id, purpose: message.purpose, expiresAt: now + ttl }, now);
 	const sent = await sendPaced(
 		deps,
@@ -109,8 +113,7 @@ export async function sendRequestedLink(
 		// Never ahead of a paying customer's welcome email.
 		"later",
 	);
-	// A 409 for another body means an earlier email went out, not this link.
-	if (sent === "sent") await markLinkSent(db, tokenHash, clock());
+	await markLinkSent(db, tokenHash, clock());
 	log("LINK_SENT", { purpose: message.purpose, user_id: user.id, mail: sent });
 	return "sent";
 }

@@ -90,7 +90,9 @@ function verdictOf(facts: Parameters<typeof deriveAccess>[0], at: AccessClock): 
 	return { access, reason };
 }
 
-export function jobView(job: Omit<JobRow, "leaseUntil" | "notBefore" | "queuedAt" | "checkoutSessionId">): JobView {
+export function jobView(
+	job: Omit<JobRow, "leaseUntil" | "notBefore" | "queuedAt" | "checkoutSessionId" | "generation">,
+): JobView {
 	return {
 		id: job.id,
 		client_id: job.clientId,
