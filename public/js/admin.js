@@ -380,7 +380,7 @@ async function refreshCustomer(crn) {
 const ACCESS_TONE = { active: "good", past_due: "warn", ended: "bad" };
 const PROVISIONING_TONE = { completed: "good", failed: "bad", queued: "warn", running: "warn" };
 
-function renderCustomer({ client, status, job, login, events, links, emails }) {
+function renderCustomer({ client, status, job, login, events, links, emails, detachable, added_to_login_at }) {
 	const text = (id, value) => {
 		$(id).textContent = value;
 	};
@@ -397,7 +397,8 @@ function renderCustomer({ client, status, job, login, events, links, emails }) {
 	$("customer-error-row").hidden = !job?.last_error;
 	const loginState =
 		login && (login.password_set_at ? `password set ${when(login.password_set_at)}` : "no password yet");
-	text("customer-login", loginState || "none yet");
+	const added = added_to_login_at ? ` (this plan was added to it ${when(added_to_login_at)})` : "";
+	text("customer-login", loginState ? `${loginState}${added}` : "none yet");
 	text("customer-created", when(client.created_at));
 	fillList($("customer-events"), events, (e) => `${when(e.received_at)} · ${e.type} · ${e.id}`);
 	shownSentLinks = links.filter((l) => l.sent_at).length;
@@ -413,10 +414,24 @@ function renderCustomer({ client, status, job, login, events, links, emails }) {
 	fillList($("customer-emails"), emails, (m) => `${when(m.created_at)} · ${m.subject}`);
 	$("customer-retry").hidden = !job || status.provisioning_state === "completed";
 	$("customer-retry").dataset.jobId = job?.id ?? "";
+	// Only a plan that joined someone's login by a later purchase can leave it.
+	$("customer-detach").hidden = !detachable;
 }
 
 onAction($("customer-retry"), "Retrying…", () => retryJob($("customer-retry").dataset.jobId, shownCrn));
 onAction($("customer-link"), "Sending…", () => sendLink(shownCrn));
+onAction($("customer-detach"), "Removing…", () => detachPlan(shownCrn));
+
+/** The owner said "that was not me": the plan leaves their login (it keeps its payment and history). */
+async function detachPlan(crn) {
+	const res = await call(`/api/admin/clients/${encodeURIComponent(crn)}/detach`, "POST");
+	if (res.status === 200) {
+		announce(`${crn}: removed from the login; the owner no longer sees it.`, "good");
+		await refreshCustomer(crn);
+	} else if (res.status !== 401) {
+		announce(`${crn}: ${failure(res, "The plan could not be removed from the login.")}`, "bad");
+	}
+}
 
 // ---- webhook deliveries -----------------------------------------------------
 

@@ -77,6 +77,13 @@ function planItem(plan) {
 	badge.textContent = label;
 	if (tone) badge.dataset.tone = tone;
 	li.append(name, crn, badge);
+	if (plan.added_to_existing_login) {
+		// Someone may have bought it with this email: the owner learns it here, not by surprise.
+		const note = document.createElement("p");
+		note.className = "plan-note small";
+		note.textContent = "Added to your login by a later purchase with your email. Not you? Ask support to remove it.";
+		li.append(note);
+	}
 	if (plan.access === "ended") {
 		li.append(link(signupFor(plan), "Subscribe again", { className: "btn btn-primary btn-small plan-action" }));
 	}

@@ -5,7 +5,7 @@
 import { appTarget, newDelivery } from "../app-webhooks/announce";
 import type { Config } from "../config";
 import { derivedToken, sha256Hex } from "../crypto";
-import { ensureUser, keepStripeCustomer } from "../db/accounts";
+import { ensureUser, keepStripeCustomer, loginName } from "../db/accounts";
 import { findClientById } from "../db/clients";
 import type { Db } from "../db/database";
 import { claimJob, completeJob, findJob } from "../db/jobs";
@@ -66,7 +66,9 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 	if (!user) throw new Error("portal user not found after insert");
 	await keepStripeCustomer(db, user.id, client.stripeCustomerId);
 
-	const common = { to: client.email, name: client.name, supportEmail: config.supportEmail };
+	// The login's own name (its first purchase's): a later buyer's never reaches the owner.
+	const name = user.clientId === client.id ? client.name : await loginName(db, user.id);
+	const common = { to: client.email, name, supportEmail: config.supportEmail };
 	// One key per run of the job, and a body that is a function of it: every attempt
 	// of a run sends the same bytes, so the provider sends it once and a replay of
 	// the key is the truth; an operator's retry is a new run with a new key.

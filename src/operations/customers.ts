@@ -50,6 +50,10 @@ export interface CustomerView {
 	status: SetupStatus;
 	job: JobView | null;
 	login: { id: string; email: string; password_set_at: number | null } | null;
+	/** This plan joined a login that already had a password, then (a later purchase with the owner's email). */
+	added_to_login_at: number | null;
+	/** Support may remove this plan from its login: it is attached and not the plan that created the login. */
+	detachable: boolean;
 	/** Every plan of the login, this one included; newest first. */
 	plans: { crn: string; plan_code: string; subscription_status: string | null; access: Access; reason: AccessReason }[];
 	events: { id: string; type: string; event_created: number; received_at: number }[];
@@ -141,6 +145,8 @@ export async function customerView(db: Db, crn: string, at: AccessClock): Promis
 		}),
 		job: job ? jobView(job) : null,
 		login: user ? { id: user.id, email: user.email, password_set_at: user.passwordSetAt } : null,
+		added_to_login_at: client.addedToLoginAt,
+		detachable: user !== undefined && user.clientId !== client.id,
 		plans: plans.map((p) => ({
 			crn: p.crn,
 			plan_code: p.planCode,
