@@ -6,13 +6,13 @@
 
 import { type AppConfig, parseAppConfig } from "./config-app";
 import { parsePlans } from "./config-plans";
-import { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET } from "./dev-defaults";
+import { DEV_ADMIN_TOKEN, DEV_LINK_SECRET, DEV_WEBHOOK_SECRET } from "./dev-defaults";
 import { log } from "./log";
 import { DAY_MS, DEFAULT_PAST_DUE_GRACE_DAYS, type PlanMode } from "./rules/access";
 
 export { DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET };
 
-import { isHttps, isLoopbackOrigin, isPublicHttpsOrigin } from "./origins";
+import { apiBaseUsable, isLoopbackOrigin, isPublicHttpsOrigin } from "./origins";
 
 export type StripeMode = "test" | "live" | "unconfigured";
 export type MailTransportName = "outbox" | "resend";
@@ -63,6 +63,11 @@ export interface Config {
 		timeoutMs: number;
 	};
 	adminToken?: string;
+	/**
+	 * What set-password tokens are derived from (src/crypto.ts derivedToken): the
+	 * Stripe key every deployment requires, or in local work a built-in secret.
+	 */
+	linkSecret?: string;
 	/** The operator's own app: its webhook endpoint and secret, the access API key. */
 	app: AppConfig;
 	/** Development-only checkout stand-in and outbox viewer. Never with a live key. */
@@ -197,9 +202,12 @@ export function parseConfig(env: Env): Config {
 	}
 
 	const stripeApiBase = (value(env.STRIPE_API_BASE) ?? "https://api.stripe.com").replace(/\/+$/, "");
-	const stripeApiBaseUsable = mode !== "live" || isHttps(stripeApiBase);
+	const stripeApiBaseUsable = apiBaseUsable(stripeApiBase, mode === "live", "api.stripe.com");
 	if (!stripeApiBaseUsable) {
-		problems.push({ name: "stripe_api_base", hint: "STRIPE_API_BASE must be https:// with a live key: unset it" });
+		problems.push({
+			name: "stripe_api_base",
+			hint: "STRIPE_API_BASE must be https://api.stripe.com with a live key, and https:// unless loopback: unset it",
+		});
 	}
 
 	const mail = parseMail(env, mode, problems);
@@ -226,6 +234,7 @@ export function parseConfig(env: Env): Config {
 		supportEmail: value(env.SUPPORT_EMAIL) ?? "support@example.com",
 		mail,
 		adminToken,
+		linkSecret: stripeKey ?? (devTools ? DEV_LINK_SECRET : undefined),
 		app: parseAppConfig(env, mode, adminToken, problems),
 		devTools,
 		problems,
@@ -256,9 +265,12 @@ function parseMail(env: Env, mode: StripeMode, problems: ConfigProblem[]): Confi
 		});
 	}
 	const apiBase = (value(env.MAIL_API_BASE) ?? "https://api.resend.com").replace(/\/+$/, "");
-	const apiBaseUsable = mode !== "live" || isHttps(apiBase);
-	if (!apiBaseUsable) {
-		problems.push({ name: "mail_api_base", hint: "MAIL_API_BASE must be https:// in live mode: unset it" });
+	const baseUsable = apiBaseUsable(apiBase, mode === "live", "api.resend.com");
+	if (!baseUsable) {
+		problems.push({
+			name: "mail_api_base",
+			hint: "MAIL_API_BASE must be https://api.resend.com in live mode, and https:// unless loopback: unset it",
+		});
 	}
 	const rateRaw = value(env.MAIL_RATE_PER_SECOND);
 	let ratePerSecond = DEFAULT_MAIL_RATE_PER_SECOND;
@@ -275,7 +287,7 @@ function parseMail(env: Env, mode: StripeMode, problems: ConfigProblem[]): Confi
 		from: value(env.MAIL_FROM) ?? "onboarding@example.com",
 		apiKey,
 		apiBase,
-		apiBaseUsable,
+		apiBaseUsable: baseUsable,
 		ratePerSecond,
 	};
 }

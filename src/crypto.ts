@@ -15,6 +15,24 @@ export function randomToken(): string {
 	return base64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
 }
 
+/**
+ * A token derived from `secret` and `label` (HMAC-SHA256 twice: a key for
+ * tokens derived from the secret, then the label under it). The same label
+ * always gives the same token, so an email made again for the same
+ * idempotency key has the same bytes; without the secret nobody can derive it.
+ */
+export async function derivedToken(secret: string, label: string): Promise<string> {
+	const enc = new TextEncoder();
+	const hmac = async (key: ArrayBuffer | Uint8Array, data: string) =>
+		crypto.subtle.sign(
+			"HMAC",
+			await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
+			enc.encode(data),
+		);
+	const tokenKey = await hmac(enc.encode(secret), "onboarding-edge set-password tokens v1");
+	return base64url(new Uint8Array(await hmac(tokenKey, label)));
+}
+
 export function isTokenShaped(value: unknown): value is string {
 	return typeof value === "string" && TOKEN_SHAPE.test(value);
 }

@@ -31,3 +31,15 @@ export function isPublicHttpsOrigin(url: string): boolean {
 	if (!isHttps(url) || host === null) return false;
 	return host.includes(".") && !LOOPBACK_HOST.test(host) && !PRIVATE_HOST.test(host) && !PRIVATE_SUFFIX.test(host);
 }
+
+/**
+ * Whether an API base may carry a secret key: `https`, or plain http only to a
+ * loopback stand-in; with a live key, only the provider's own host, so a
+ * misconfigured variable can never send a live key (or customers' emails) elsewhere.
+ */
+export function apiBaseUsable(url: string, live: boolean, ownHost: string): boolean {
+	const host = hostOf(url);
+	if (host === null) return false;
+	if (live) return isHttps(url) && host.toLowerCase() === ownHost && !/:\d+$/.test(new URL(url).host);
+	return isHttps(url) || (url.startsWith("http://") && LOOPBACK_HOST.test(host));
+}

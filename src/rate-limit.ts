@@ -17,6 +17,7 @@ type AddressLimiter =
 	| "ADMIN_AUTH_LIMITER"
 	| "ACCESS_AUTH_LIMITER";
 type EmailLimiter = "LOGIN_EMAIL_LIMITER" | "RESET_EMAIL_LIMITER";
+type LoginLimiter = "BILLING_LIMITER";
 
 /** The limiters' window (wrangler.toml `period`). */
 const PERIOD_SECONDS = 60;
@@ -41,7 +42,11 @@ export function clientAddressKey(ip: string): string {
 		.join(":")}::/64`;
 }
 
-async function hit(c: Context<AppEnv>, name: AddressLimiter | EmailLimiter, key: string): Promise<boolean> {
+async function hit(
+	c: Context<AppEnv>,
+	name: AddressLimiter | EmailLimiter | LoginLimiter,
+	key: string,
+): Promise<boolean> {
 	const { success } = await c.env[name].limit({ key });
 	if (!success) log("RATE_LIMITED", { limiter: name, path: new URL(c.req.url).pathname });
 	return !success;
@@ -55,6 +60,11 @@ export function overLimit(c: Context<AppEnv>, name: AddressLimiter): Promise<boo
 /** Counts one hit for this email, known or not, so the limit itself reveals nothing. Keyed by a hash. */
 export async function overEmailLimit(c: Context<AppEnv>, name: EmailLimiter, email: string): Promise<boolean> {
 	return hit(c, name, await sha256Hex(`${name}:${normalizeEmail(email)}`));
+}
+
+/** Counts one hit for a logged-in login, wherever its requests come from. */
+export function overLoginLimit(c: Context<AppEnv>, name: LoginLimiter, userId: string): Promise<boolean> {
+	return hit(c, name, `${name}:${userId}`);
 }
 
 export function tooManyRequests(c: Context<AppEnv>) {

@@ -106,6 +106,7 @@ describe("health", () => {
 			"queue",
 			"plans",
 			"mail_transport",
+			"mail_quota",
 			"stripe_webhook_endpoint",
 			"webhook_deliveries",
 			"app_webhook",

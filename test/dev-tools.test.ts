@@ -2,6 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, countOf, envWith, setupStatus, uniqueId, waitForJobState } from "./support/helpers";
 
+/** Where `npm run dev` serves: the dev tools answer only requests to a loopback host. */
+const LOCAL = "http://127.0.0.1:8787";
+
 /** `npm run dev` on a fresh clone: no Stripe key, no webhook secret, DEV_TOOLS=1. */
 const devEnv = () =>
 	envWith({ DEV_TOOLS: "1", STRIPE_SECRET_KEY: "", STRIPE_WEBHOOK_SECRET_TEST: "", STRIPE_WEBHOOK_SECRET: "" });
@@ -31,7 +34,7 @@ describe("development checkout stand-in", () => {
 		expect(body.checkout_url).toMatch(/^http:\/\/127\.0\.0\.1:8787\/dev\/checkout\?session=cs_dev_/);
 		expect(success).toMatch(/^http:\/\/127\.0\.0\.1:8787\/onboarding\?t=[A-Za-z0-9_-]{43}$/);
 
-		const info = await api(`/api/dev/checkout/${session}`, {}, dev);
+		const info = await api(`${LOCAL}/api/dev/checkout/${session}`, {}, dev);
 		expect(await info.json()).toMatchObject({
 			id: session,
 			email,
@@ -40,7 +43,11 @@ describe("development checkout stand-in", () => {
 			paid: false,
 		});
 
-		const pay = await api(`/api/dev/checkout/${session}/pay`, { method: "POST", json: { success_url: success } }, dev);
+		const pay = await api(
+			`${LOCAL}/api/dev/checkout/${session}/pay`,
+			{ method: "POST", json: { success_url: success } },
+			dev,
+		);
 		expect(pay.status).toBe(200);
 		const paid = (await pay.json()) as { redirect_url: string; event_id: string };
 		expect(paid.redirect_url).toBe(success);
@@ -53,7 +60,7 @@ describe("development checkout stand-in", () => {
 			dev,
 		);
 		expect(status.body).toMatchObject({ next_action: "set_password", dev: { outbox_url: "/dev/outbox" } });
-		const outbox = (await (await api("/api/dev/outbox", {}, dev)).json()) as {
+		const outbox = (await (await api(`${LOCAL}/api/dev/outbox`, {}, dev)).json()) as {
 			messages: Array<{ to: string; links: string[] }>;
 		};
 		const mine = outbox.messages.find((m) => m.to === email);
@@ -64,7 +71,7 @@ describe("development checkout stand-in", () => {
 		const dev = devEnv();
 		const { session } = await devCheckout(dev);
 		const pay = await api(
-			`/api/dev/checkout/${session}/pay`,
+			`${LOCAL}/api/dev/checkout/${session}/pay`,
 			{ method: "POST", json: { success_url: "https://evil.example/" } },
 			dev,
 		);
@@ -78,7 +85,11 @@ describe("development checkout stand-in", () => {
 			STRIPE_WEBHOOK_SECRET_TEST: "whsec_operatorOwn66666666666666",
 		});
 		const { session, success } = await devCheckout(dev);
-		const pay = await api(`/api/dev/checkout/${session}/pay`, { method: "POST", json: { success_url: success } }, dev);
+		const pay = await api(
+			`${LOCAL}/api/dev/checkout/${session}/pay`,
+			{ method: "POST", json: { success_url: success } },
+			dev,
+		);
 		expect(pay.status).toBe(200);
 	});
 
@@ -88,9 +99,11 @@ describe("development checkout stand-in", () => {
 			envWith({ DEV_TOOLS: "1" }),
 			envWith({ DEV_TOOLS: "1", STRIPE_SECRET_KEY: "sk_live_devLive000000000000" }),
 		]) {
-			expect((await api("/api/dev/outbox", {}, custom)).status).toBe(404);
-			expect((await api("/dev/outbox", {}, custom)).status).toBe(404);
-			expect((await api("/api/dev/checkout/cs_dev_x/pay", { method: "POST", json: {} }, custom)).status).toBe(404);
+			expect((await api(`${LOCAL}/api/dev/outbox`, {}, custom)).status).toBe(404);
+			expect((await api(`${LOCAL}/dev/outbox`, {}, custom)).status).toBe(404);
+			expect((await api(`${LOCAL}/api/dev/checkout/cs_dev_x/pay`, { method: "POST", json: {} }, custom)).status).toBe(
+				404,
+			);
 		}
 	});
 

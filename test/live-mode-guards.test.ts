@@ -31,12 +31,12 @@ import {
 } from "./support/helpers";
 
 /**
- * https stand-ins for api.stripe.com and api.resend.com. Live mode refuses a
- * plain-http API base and the local stand-in only speaks http, so requests to
- * these are routed to it: nothing leaves the machine even when a guard fails.
+ * api.stripe.com and api.resend.com, the only bases live mode accepts, answered
+ * by the local stand-in: requests to them are routed to it, so nothing leaves
+ * the machine even when a guard fails.
  */
-const HTTPS_STRIPE_BASE = "https://stripe-api.stand-in.test";
-const HTTPS_MAIL_BASE = "https://mail-api.stand-in.test";
+const HTTPS_STRIPE_BASE = "https://api.stripe.com";
+const HTTPS_MAIL_BASE = "https://api.resend.com";
 const PUBLIC_ORIGIN = "https://onboarding.example.org";
 
 beforeEach(() => {
@@ -359,16 +359,16 @@ describe("API bases must be https in live mode", () => {
 describe("dev tools need no Stripe key and a loopback APP_URL", () => {
 	async function expectDevToolsOff(customEnv: Env) {
 		for (const path of ["/dev/outbox", "/dev/checkout", "/api/dev/outbox", "/api/dev/checkout/cs_dev_x"]) {
-			const response = await api(path, {}, customEnv);
+			const response = await api(`${APP_URL}${path}`, {}, customEnv);
 			expect(response.status, path).toBe(404);
 			expect(await response.json()).toEqual({ error: "not_found", message: "No such route." });
 		}
-		const pay = await api("/api/dev/checkout/cs_dev_x/pay", { method: "POST", json: {} }, customEnv);
+		const pay = await api(`${APP_URL}/api/dev/checkout/cs_dev_x/pay`, { method: "POST", json: {} }, customEnv);
 		expect(pay.status).toBe(404);
 	}
 
-	const devAdmin = (customEnv: Env) =>
-		api("/api/admin/health", { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } }, customEnv);
+	const devAdmin = (customEnv: Env, origin = APP_URL) =>
+		api(`${origin}/api/admin/health`, { headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}` } }, customEnv);
 
 	it("stays off with a test key", async () => {
 		const custom = devEnv({ STRIPE_SECRET_KEY: env.STRIPE_SECRET_KEY, ADMIN_TOKEN: "" });
@@ -397,7 +397,7 @@ describe("dev tools need no Stripe key and a loopback APP_URL", () => {
 			const url = new URL(((await response.json()) as { checkout_url: string }).checkout_url);
 			expect(`${url.origin}${url.pathname}`).toBe(`${appUrl}/dev/checkout`);
 			const session = url.searchParams.get("session") ?? "";
-			const info = await api(`/api/dev/checkout/${session}`, {}, custom);
+			const info = await api(`${appUrl}/api/dev/checkout/${session}`, {}, custom);
 			expect(info.status).toBe(200);
 			expect(await info.json()).toMatchObject({ id: session, plan_code: "starter", paid: false });
 		}
@@ -407,7 +407,7 @@ describe("dev tools need no Stripe key and a loopback APP_URL", () => {
 		expect((await devAdmin(devEnv({ ADMIN_TOKEN: "" }))).status).toBe(200);
 		expect((await devAdmin(devEnv())).status).toBe(401);
 		const wrong = await api(
-			"/api/admin/health",
+			`${APP_URL}/api/admin/health`,
 			{ headers: { authorization: "Bearer not-the-dev-token" } },
 			devEnv({ ADMIN_TOKEN: "" }),
 		);

@@ -150,6 +150,7 @@ describe("login, session, logout", () => {
 					reason: "paid",
 					current_period_end: null,
 					grace_ends_at: null,
+					added_to_existing_login: false,
 				},
 			],
 		});

@@ -44,6 +44,7 @@ describe("subscription status and access", () => {
 				reason: "paid",
 				current_period_end: null,
 				grace_ends_at: null,
+				added_to_existing_login: false,
 			},
 		]);
 		expect(account.body).toMatchObject({ subscription_status: "active", payment_state: "paid" });

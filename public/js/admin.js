@@ -311,10 +311,10 @@ async function sendLink(crn) {
 	const res = await call(`/api/admin/clients/${encodeURIComponent(crn)}/setup-link`, "POST");
 	if (res.status === 202) {
 		const resets = res.data?.resets_password ? " Their password is set, so the link resets it." : "";
-		// 202: the queue makes and sends the link; the customer's panel shows it once it exists.
+		// 202: the queue makes and sends the link; the customer's panel shows it once the provider took it.
 		announce(`${crn}: set-password link queued for sending.${resets}`, "good");
-		const before = shownLinks;
-		for (let i = 0; i < 10 && shownCrn === crn && shownLinks === before; i++) {
+		const before = shownSentLinks;
+		for (let i = 0; i < 10 && shownCrn === crn && shownSentLinks === before; i++) {
 			await new Promise((resolve) => setTimeout(resolve, WATCH_EVERY_MS));
 			await refreshCustomer(crn);
 		}
@@ -326,7 +326,8 @@ async function sendLink(crn) {
 // ---- find a customer --------------------------------------------------------
 
 let shownCrn = "";
-let shownLinks = 0;
+/** Links of the shown customer the provider accepted: a sent link is watched for until it shows. */
+let shownSentLinks = 0;
 
 async function search(q) {
 	const input = $("search-q");
@@ -404,7 +405,7 @@ function planRow(plan, meta) {
 }
 const PROVISIONING_TONE = { completed: "good", failed: "bad", queued: "warn", running: "warn" };
 
-function renderCustomer({ client, status, job, login, plans, events, links, emails }) {
+function renderCustomer({ client, status, job, login, plans, events, links, emails, detachable, added_to_login_at }) {
 	const text = (id, value) => {
 		$(id).textContent = value;
 	};
@@ -422,7 +423,8 @@ function renderCustomer({ client, status, job, login, plans, events, links, emai
 	$("customer-error-row").hidden = !job?.last_error;
 	const loginState =
 		login && (login.password_set_at ? `password set ${when(login.password_set_at)}` : "no password yet");
-	text("customer-login", loginState || "none yet");
+	const added = added_to_login_at ? ` (this plan was added to it ${when(added_to_login_at)})` : "";
+	text("customer-login", loginState ? `${loginState}${added}` : "none yet");
 	text("customer-created", when(client.created_at));
 	const planList = $("customer-plans");
 	const rows = (plans ?? []).map((p) =>
@@ -437,20 +439,37 @@ function renderCustomer({ client, status, job, login, plans, events, links, emai
 		rows.push(Object.assign(document.createElement("li"), { textContent: planList.dataset.empty }));
 	planList.replaceChildren(...rows);
 	fillList($("customer-events"), events, (e) => `${when(e.received_at)} · ${e.type} · ${e.id}`);
-	shownLinks = links.length;
+	shownSentLinks = links.filter((l) => l.sent_at).length;
+	// A link is sent once the mail provider took it; until then it waits (deferred) or its email failed.
 	fillList($("customer-links"), links, (l) =>
 		[
-			`${l.purpose}: sent ${when(l.created_at)}`,
+			l.sent_at
+				? `${l.purpose}: sent ${when(l.sent_at)}`
+				: `${l.purpose}: not sent (made ${when(l.created_at)}; deferred or failed)`,
 			l.used_at ? `used ${when(l.used_at)}` : `expires ${when(l.expires_at)}`,
 		].join(", "),
 	);
 	fillList($("customer-emails"), emails, (m) => `${when(m.created_at)} · ${m.subject}`);
 	$("customer-retry").hidden = !job || status.provisioning_state === "completed";
 	$("customer-retry").dataset.jobId = job?.id ?? "";
+	// Only a plan that joined someone's login by a later purchase can leave it.
+	$("customer-detach").hidden = !detachable;
 }
 
 onAction($("customer-retry"), "Retrying…", () => retryJob($("customer-retry").dataset.jobId, shownCrn));
 onAction($("customer-link"), "Sending…", () => sendLink(shownCrn));
+onAction($("customer-detach"), "Removing…", () => detachPlan(shownCrn));
+
+/** The owner said "that was not me": the plan leaves their login (it keeps its payment and history). */
+async function detachPlan(crn) {
+	const res = await call(`/api/admin/clients/${encodeURIComponent(crn)}/detach`, "POST");
+	if (res.status === 200) {
+		announce(`${crn}: removed from the login; the owner no longer sees it.`, "good");
+		await refreshCustomer(crn);
+	} else if (res.status !== 401) {
+		announce(`${crn}: ${failure(res, "The plan could not be removed from the login.")}`, "bad");
+	}
+}
 
 // ---- plans by access --------------------------------------------------------
 

@@ -166,6 +166,15 @@ function planItem(plan, headed) {
 	}
 	const note = noteFor(plan);
 	if (note) li.append(Object.assign(document.createElement("p"), { className: "plan-note", textContent: note }));
+	if (plan.added_to_existing_login) {
+		// Someone may have bought it with this email: the owner learns it here, not by surprise.
+		li.append(
+			Object.assign(document.createElement("p"), {
+				className: "plan-note plan-added small",
+				textContent: "Added to your login by a later purchase with your email. Not you? Ask support to remove it.",
+			}),
+		);
+	}
 	const foot = document.createElement("div");
 	foot.className = "plan-foot";
 	const crn = document.createElement("span");

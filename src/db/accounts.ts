@@ -18,32 +18,70 @@ export async function ensureUser(db: Db, user: { id: string; clientId: string; e
 			.onConflictDoNothing({ target: users.email }),
 		db
 			.update(clients)
-			.set({ userId: sql`(select ${users.id} from ${users} where ${users.email} = ${user.email})` })
+			.set({
+				userId: sql`(select ${users.id} from ${users} where ${users.email} = ${user.email})`,
+				// Decided once, when the plan joins: a password set later changes nothing.
+				addedToLoginAt: sql`(select case when ${users.passwordSetAt} is not null then ${now} end from ${users} where ${users.email} = ${user.email})`,
+			})
 			.where(and(eq(clients.id, user.clientId), isNull(clients.userId))),
 		db
-			.select({ user: users })
+			.select({ user: users, addedToLoginAt: clients.addedToLoginAt })
 			.from(clients)
 			.innerJoin(users, eq(users.id, clients.userId))
 			.where(eq(clients.id, user.clientId)),
 	]);
-	return found[0]?.user;
+	const row = found[0];
+	return row ? { ...row.user, addedToLoginAt: row.addedToLoginAt } : undefined;
 }
 
 export function findUserByEmail(db: Db, email: string) {
 	return db.select().from(users).where(eq(users.email, email)).get();
 }
 
-/** The login for an email with the name from its newest plan, for greeting it in an email. */
+/**
+ * The login for an email with its name: the one its first purchase gave (the
+ * client that created it). A later purchase with the same email may be someone
+ * else's, so its name never greets the owner.
+ */
 export async function findLoginByEmail(db: Db, email: string) {
 	const row = await db
 		.select({ user: users, name: clients.name })
 		.from(users)
-		.leftJoin(clients, eq(clients.userId, users.id))
+		.leftJoin(clients, eq(clients.id, users.clientId))
 		.where(eq(users.email, email))
-		.orderBy(desc(clients.createdAt))
-		.limit(1)
 		.get();
 	return row ? { ...row.user, name: row.name ?? "" } : undefined;
+}
+
+/** The name a login's first purchase gave it. */
+export async function loginName(db: Db, userId: string): Promise<string> {
+	const row = await db
+		.select({ name: clients.name })
+		.from(users)
+		.innerJoin(clients, eq(clients.id, users.clientId))
+		.where(eq(users.id, userId))
+		.get();
+	return row?.name ?? "";
+}
+
+/**
+ * Support removes a plan from a login (bought by someone else with the
+ * owner's email): the plan keeps its payment and job but belongs to no login.
+ * Never the plan that created the login. True when the plan left the login.
+ */
+export async function detachPlan(db: Db, clientId: string): Promise<boolean> {
+	const rows = await db
+		.update(clients)
+		.set({ userId: null })
+		.where(
+			and(
+				eq(clients.id, clientId),
+				sql`${clients.userId} is not null`,
+				sql`${clients.id} != (select ${users.clientId} from ${users} where ${users.id} = ${clients.userId})`,
+			),
+		)
+		.returning({ id: clients.id });
+	return rows.length > 0;
 }
 
 /** The login a client's plan belongs to, once it is provisioned. */
@@ -120,7 +158,7 @@ export function findSessionUser(db: Db, idHash: string, now: number) {
 /** Every plan a login holds with the facts its access is derived from, newest first. */
 export function plansOfUser(db: Db, userId: string) {
 	return db
-		.select({ ...PLAN_FACTS, name: clients.name, createdAt: clients.createdAt })
+		.select({ ...PLAN_FACTS, name: clients.name, createdAt: clients.createdAt, addedToLoginAt: clients.addedToLoginAt })
 		.from(clients)
 		.where(eq(clients.userId, userId))
 		.orderBy(desc(clients.createdAt))

@@ -21,3 +21,8 @@ export async function writeCursor(db: Db, name: string, value: unknown, now: num
 		.values({ name, value: text, updatedAt: now })
 		.onConflictDoUpdate({ target: cursors.name, set: { value: text, updatedAt: now } });
 }
+
+export async function deleteCursor(db: Db, name: string): Promise<boolean> {
+	const rows = await db.delete(cursors).where(eq(cursors.name, name)).returning({ name: cursors.name });
+	return rows.length > 0;
+}

@@ -107,6 +107,8 @@ export function resetJob(db: Db, jobId: string, now: number) {
 		.update(jobs)
 		.set({
 			state: JOB.confirmed,
+			// A new run: a new idempotency key and a new link, never a replay of the failed run's email.
+			generation: sql`${jobs.generation} + 1`,
 			attempts: 0,
 			requeues: 0,
 			lastError: null,

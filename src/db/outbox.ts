@@ -1,5 +1,5 @@
 // The outbox transport's table: one stored message per idempotency key.
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./database";
 import { outbox } from "./schema";
 
@@ -15,4 +15,15 @@ export function listOutbox(db: Db, limit: number) {
 
 export function outboxFor(db: Db, toAddress: string) {
 	return db.select().from(outbox).where(eq(outbox.toAddress, toAddress)).orderBy(desc(outbox.createdAt)).all();
+}
+
+/** Housekeeping: stored emails hold live links and whole bodies, so none is kept past `before`. Bounded per call. */
+export async function deleteOutboxBefore(db: Db, before: number, limit: number): Promise<number> {
+	const rows = await db
+		.delete(outbox)
+		.where(
+			sql`${outbox.id} in (select ${outbox.id} from ${outbox} where ${outbox.createdAt} < ${before} limit ${limit})`,
+		)
+		.returning({ id: outbox.id });
+	return rows.length;
 }

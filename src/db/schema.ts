@@ -62,6 +62,12 @@ export const clients = sqliteTable(
 		stripeCheckedAt: integer("stripe_checked_at"),
 		/** The login this plan belongs to, set when it is provisioned. One login per email, many plans. */
 		userId: text("user_id").references((): AnySQLiteColumn => users.id),
+		/**
+		 * When this plan joined a login that already had a password (someone else
+		 * may have bought it with the owner's email): the owner is told, the
+		 * dashboard marks it, and its email stays "plan active" on every attempt.
+		 */
+		addedToLoginAt: integer("added_to_login_at"),
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
 	},
@@ -98,6 +104,12 @@ export const jobs = sqliteTable(
 		notBefore: integer("not_before"),
 		/** When this run began (creation or an operator retry): the reconciler gives up by age from here. */
 		queuedAt: integer("queued_at").notNull().default(0),
+		/**
+		 * Which run of the job this is: an operator's retry starts the next one. The
+		 * welcome email's idempotency key and its link are derived from it, so every
+		 * attempt of one run sends the same bytes and a new run sends new ones.
+		 */
+		generation: integer("generation").notNull().default(0),
 		completedAt: integer("completed_at"),
 		createdAt: integer("created_at").notNull(),
 		updatedAt: integer("updated_at").notNull(),
@@ -136,8 +148,10 @@ export const passwordTokens = sqliteTable(
 			.references(() => users.id),
 		purpose: text("purpose", { enum: LINK_PURPOSES }).notNull().default("welcome"),
 		expiresAt: integer("expires_at").notNull(),
-		/** Used, or voided by another link setting the password. */
+		/** Used, or voided by another link setting the password (or, for a reset link, by a newer one). */
 		usedAt: integer("used_at"),
+		/** When the mail provider took its email; null while it waits (deferred) or after it failed. */
+		sentAt: integer("sent_at"),
 		createdAt: integer("created_at").notNull(),
 	},
 	(t) => [index("password_tokens_user_idx").on(t.userId), index("password_tokens_expires_idx").on(t.expiresAt)],
@@ -245,6 +259,21 @@ export const rateGates = sqliteTable("rate_gates", {
 	name: text("name").primaryKey(),
 	nextAt: integer("next_at").notNull(),
 });
+
+/**
+ * Reset and set-password emails claimed per login, one row per request (its id
+ * is the email's idempotency key, so a redelivery never claims twice): the
+ * durable cap on how many a login gets an hour, wherever the requests come from.
+ */
+export const linkSends = sqliteTable(
+	"link_sends",
+	{
+		requestId: text("request_id").primaryKey(),
+		userId: text("user_id").notNull(),
+		createdAt: integer("created_at").notNull(),
+	},
+	(t) => [index("link_sends_user_created_idx").on(t.userId, t.createdAt)],
+);
 
 export type ClientRow = typeof clients.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;

@@ -6,6 +6,7 @@
 import type { Db } from "../db/database";
 import { claimSlot, claimSlotIfIdle, holdUntil } from "../db/rate-gates";
 import { type Mailer, type MailMessage, MailSendError, type SendResult } from "./mailer";
+import { clearQuotaSpent, QUOTA_DEFER_MS, recordQuotaSpent } from "./quota";
 
 const GATE = "mail";
 /** Waiting longer than this inside a consumer costs wall time; the queue's delay is free. */
@@ -18,7 +19,7 @@ export class MailDeferred extends Error {
 	override name = "MailDeferred";
 	constructor(
 		readonly until: number,
-		readonly reason: "paced" | "rate_limited",
+		readonly reason: "paced" | "rate_limited" | "quota",
 	) {
 		super(`mail deferred (${reason}) until ${new Date(until).toISOString()}`);
 	}
@@ -72,13 +73,21 @@ export async function sendPaced(
 		if (slot - now > MAX_INLINE_WAIT_MS) throw new MailDeferred(slot, "paced");
 		if (slot > now) await sleep(slot - now);
 	}
+	let result: SendResult;
 	try {
-		return await mailer.send(message);
+		result = await mailer.send(message);
 	} catch (error) {
+		if (error instanceof MailSendError && error.failure === "quota") {
+			await recordQuotaSpent(db, error.message, clock());
+			throw new MailDeferred(clock() + QUOTA_DEFER_MS, "quota");
+		}
 		if (!(error instanceof MailSendError) || error.failure !== "rate_limited") throw error;
 		const until = clock() + (error.retryAfterSeconds ?? 1) * 1000;
 		if (!rate) throw new MailDeferred(until, "rate_limited");
 		await holdUntil(db, GATE, until);
 		throw new MailDeferred(await claimSlot(db, GATE, until, 1000 / rate), "rate_limited");
 	}
+	// Only a provider has a quota; the outbox never spends one.
+	if (mailer.transport !== "outbox") await clearQuotaSpent(db);
+	return result;
 }

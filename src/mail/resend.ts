@@ -2,13 +2,17 @@
 // as documented, decide what a failed send means:
 // https://resend.com/docs/api-reference/errors, /docs/dashboard/emails/idempotency-keys
 // - 409 invalid_idempotent_request: the key was used with another body within
-//   24 h, so an earlier attempt (with an earlier link) was accepted: sent.
+//   24 h. Our body is a function of the key, so no attempt of ours sent that
+//   body: a key conflict to alert on, never read as "sent". The same key with
+//   the same body is replayed (200): the provider saying it already sent it.
 // - 409 concurrent_idempotent_requests: that earlier attempt is still running.
-// - 429 rate_limit_exceeded with Retry-After; daily/monthly quotas do not clear by waiting.
+// - 429 rate_limit_exceeded with Retry-After; 429 daily_quota_exceeded and
+//   monthly_quota_exceeded do not clear within seconds: a quota, for an operator.
 import type { Config } from "../config";
 import { type Mailer, MailSendError } from "./mailer";
 
 const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 422]);
+const QUOTA_NAMES = new Set(["daily_quota_exceeded", "monthly_quota_exceeded"]);
 
 function retryAfterSeconds(response: Response): number {
 	const seconds = Number(response.headers.get("retry-after"));
@@ -49,11 +53,12 @@ export function createResendMailer(mail: Config["mail"], fetcher: typeof fetch):
 			// The provider's message may echo the email; keep only its status and error name.
 			const name = await errorName(response);
 			const what = `mail provider answered ${response.status}${name ? ` (${name})` : ""}`;
-			if (response.status === 409 && name === "invalid_idempotent_request") return "already_sent";
-			if (response.status === 409) throw new MailSendError("in_flight", what);
-			if (response.status === 429 && name !== "daily_quota_exceeded" && name !== "monthly_quota_exceeded") {
-				throw new MailSendError("rate_limited", what, retryAfterSeconds(response));
+			if (response.status === 409 && name === "invalid_idempotent_request") {
+				throw new MailSendError("key_conflict", `${what}: another body under key ${message.idempotencyKey}`);
 			}
+			if (response.status === 409) throw new MailSendError("in_flight", what);
+			if (response.status === 429 && QUOTA_NAMES.has(name)) throw new MailSendError("quota", what);
+			if (response.status === 429) throw new MailSendError("rate_limited", what, retryAfterSeconds(response));
 			if (PERMANENT_STATUSES.has(response.status)) throw new MailSendError("permanent", what);
 			throw new MailSendError("transient", what);
 		},

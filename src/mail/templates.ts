@@ -62,12 +62,19 @@ export function welcomeEmail(input: Common & { crn: string; link: string; expire
 	);
 }
 
-/** A returning customer whose login has a password: no link to set one, just where to log in. */
+/**
+ * A plan that joined a login with a password: no link to set one, just where to
+ * log in. Anyone can pay with someone's email, so the owner is told a plan was
+ * added and that support removes it if it was not them.
+ */
 export function planActiveEmail(input: Common & { crn: string; planName: string; loginUrl: string }): MailMessage {
 	return compose(
 		input,
 		`Your ${input.planName} plan is active`,
-		[`Thank you for your payment. Your ${input.planName} plan is active and shows in your portal.`],
+		[
+			`A ${input.planName} plan was just paid for with your email address, so it was added to your portal login, where it shows now.`,
+			`If it was not you, write to ${input.supportEmail} with the customer reference below: support can remove it from your login.`,
+		],
 		{ label: "Log in to your portal", url: input.loginUrl },
 		[`Your customer reference: ${input.crn}`],
 	);

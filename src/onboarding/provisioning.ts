@@ -4,12 +4,12 @@
 // Each step is idempotent, and a lease keeps two deliveries from running at once.
 import { appTarget, newDelivery } from "../app-webhooks/announce";
 import type { Config } from "../config";
-import { randomToken, sha256Hex } from "../crypto";
-import { ensureUser, keepStripeCustomer } from "../db/accounts";
+import { derivedToken, sha256Hex } from "../crypto";
+import { ensureUser, keepStripeCustomer, loginName } from "../db/accounts";
 import { findClientById } from "../db/clients";
 import type { Db } from "../db/database";
 import { claimJob, completeJob, findJob } from "../db/jobs";
-import { insertPasswordToken } from "../db/links";
+import { insertPasswordToken, markLinkSent } from "../db/links";
 import type { ClientRow } from "../db/schema";
 import { errorMessage, log } from "../log";
 import type { Mailer } from "../mail/mailer";
@@ -26,7 +26,7 @@ export interface ProvisionDeps {
 	db: Db;
 	mailer: Mailer;
 	queue: WorkQueue;
-	config: Pick<Config, "appUrl" | "supportEmail" | "plans" | "app" | "pastDueGraceMs">;
+	config: Pick<Config, "appUrl" | "supportEmail" | "plans" | "app" | "pastDueGraceMs" | "linkSecret">;
 	clock: () => number;
 }
 
@@ -66,11 +66,18 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 	if (!user) throw new Error("portal user not found after insert");
 	await keepStripeCustomer(db, user.id, client.stripeCustomerId);
 
-	const common = { to: client.email, name: client.name, supportEmail: config.supportEmail };
-	// The same key on every attempt: the provider sends it once however often we retry.
-	const idempotencyKey = `welcome-${job.id}`;
+	// The login's own name (its first purchase's): a later buyer's never reaches the owner.
+	const name = user.clientId === client.id ? client.name : await loginName(db, user.id);
+	const common = { to: client.email, name, supportEmail: config.supportEmail };
+	// One key per run of the job, and a body that is a function of it: every attempt
+	// of a run sends the same bytes, so the provider sends it once and a replay of
+	// the key is the truth; an operator's retry is a new run with a new key.
+	const idempotencyKey = `welcome-${job.id}-${job.generation}`;
 	let email: ReturnType<typeof welcomeEmail>;
-	if (user.passwordSetAt !== null) {
+	let linkHash: string | null = null;
+	// Fixed when the plan joined the login (not "has a password now"), so a password
+	// set with an earlier attempt's link never changes the body under this key.
+	if (user.addedToLoginAt !== null) {
 		const planName = config.plans.get(client.planCode)?.name ?? client.planCode;
 		email = planActiveEmail({
 			...common,
@@ -80,14 +87,16 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 			loginUrl: `${config.appUrl}/login`,
 		});
 	} else {
-		// A fresh link each attempt: only hashes are stored, so an earlier one cannot be
-		// re-sent. Earlier links stay valid until a password is set with one of them, so
-		// whichever email the customer received works.
-		const token = randomToken();
+		if (!config.linkSecret)
+			throw new PermanentProvisioningError("no STRIPE_SECRET_KEY to derive set-password links from");
+		// Derived, not random: only its hash is stored, and every attempt of this run
+		// makes the same link again (STRIPE_SECRET_KEY, or the development secret).
+		const token = await derivedToken(config.linkSecret, `welcome:${job.id}:${job.generation}`);
 		const now = clock();
+		linkHash = await sha256Hex(token);
 		await insertPasswordToken(
 			db,
-			{ tokenHash: await sha256Hex(token), userId: user.id, purpose: "welcome", expiresAt: now + LINK_TTL_MS.welcome },
+			{ tokenHash: linkHash, userId: user.id, purpose: "welcome", expiresAt: now + LINK_TTL_MS.welcome },
 			now,
 		);
 		email = welcomeEmail({
@@ -99,6 +108,7 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 		});
 	}
 	const sent = await sendPaced(deps, email, message.slotAt);
+	if (linkHash) await markLinkSent(db, linkHash, clock());
 	const tell = onboardedFor(client, config, clock());
 	await completeJob(db, job.id, clock(), tell ?? undefined);
 	if (tell) {
@@ -112,7 +122,7 @@ export async function provisionJob(deps: ProvisionDeps, message: ProvisionMessag
 		client_id: client.id,
 		transport: deps.mailer.transport,
 		returning_login: user.clientId !== client.id,
-		...(sent === "already_sent" ? { mail: "already_sent" } : {}),
+		mail: sent,
 	});
 	return "completed";
 }

@@ -2,7 +2,7 @@
 // renews or ends, and the one thing the customer can do about it now; best
 // access first. /api/portal/me and the dashboard show this.
 import type { Config } from "../config";
-import { plansOfUser } from "../db/accounts";
+import { loginName, plansOfUser } from "../db/accounts";
 import type { Db } from "../db/database";
 import {
 	type AccessFacts,
@@ -65,6 +65,12 @@ export async function plansOfLogin(
 	return rows.map((row) => ({ view: planView(row, config, now), row })).sort((a, b) => byAccess(a.view, b.view));
 }
 
+/** A plan as its login sees it on the dashboard. */
+export interface MePlanView extends PlanView {
+	/** Added by a later purchase to a login that already had a password: perhaps someone else's. */
+	added_to_existing_login: boolean;
+}
+
 export interface MeView {
 	email: string;
 	/** The name the login's first purchase gave. */
@@ -75,7 +81,7 @@ export interface MeView {
 	subscription_status: string | null;
 	payment_state: "paid" | "unpaid";
 	/** Every plan of the login, best access first. */
-	subscriptions: PlanView[];
+	subscriptions: MePlanView[];
 }
 
 /** GET /api/portal/me: the login and every plan it holds. */
@@ -87,17 +93,16 @@ export async function meView(
 ): Promise<MeView> {
 	const plans = await plansOfLogin(db, login.userId, config, now);
 	const primary = plans[0]?.view;
-	// Newest first from the query: the first purchase is the last row.
-	const first = [...plans].sort((a, b) => a.row.createdAt - b.row.createdAt)[0];
 	return {
 		email: login.email,
-		name: first?.row.name ?? "",
+		// The login's first purchase's, never a later buyer's.
+		name: await loginName(db, login.userId),
 		crn: primary?.crn ?? null,
 		plan_code: primary?.plan_code ?? null,
 		plan_name: primary?.plan_name ?? null,
 		subscription_status: primary?.status ?? null,
 		payment_state: primary && primary.access !== "ended" && primary.reason !== "payment_pending" ? "paid" : "unpaid",
-		subscriptions: plans.map((p) => p.view),
+		subscriptions: plans.map((p) => ({ ...p.view, added_to_existing_login: p.row.addedToLoginAt !== null })),
 	};
 }
 

@@ -50,12 +50,25 @@ export interface CustomerView {
 	status: SetupStatus;
 	job: JobView | null;
 	login: { id: string; email: string; password_set_at: number | null } | null;
+	/** This plan joined a login that already had a password, then (a later purchase with the owner's email). */
+	added_to_login_at: number | null;
+	/** Support may remove this plan from its login: it is attached and not the plan that created the login. */
+	detachable: boolean;
 	/** Every plan of the login, this one included; newest first. */
 	plans: { crn: string; plan_code: string; subscription_status: string | null; access: Access; reason: AccessReason }[];
 	events: { id: string; type: string; event_created: number; received_at: number }[];
 	emails: { id: string; subject: string; created_at: number }[];
-	/** When each link was sent, used and expires: never the token. */
-	links: { purpose: LinkPurpose; created_at: number; expires_at: number; used_at: number | null }[];
+	/**
+	 * When each link was made, sent (the provider took its email; null while
+	 * deferred or after it failed), used and expires: never the token.
+	 */
+	links: {
+		purpose: LinkPurpose;
+		created_at: number;
+		sent_at: number | null;
+		expires_at: number;
+		used_at: number | null;
+	}[];
 }
 
 export interface CustomerSearchResult {
@@ -81,7 +94,9 @@ function verdictOf(facts: Parameters<typeof deriveAccess>[0], at: AccessClock): 
 	return { access, reason };
 }
 
-export function jobView(job: Omit<JobRow, "leaseUntil" | "notBefore" | "queuedAt" | "checkoutSessionId">): JobView {
+export function jobView(
+	job: Omit<JobRow, "leaseUntil" | "notBefore" | "queuedAt" | "checkoutSessionId" | "generation">,
+): JobView {
 	return {
 		id: job.id,
 		client_id: job.clientId,
@@ -130,6 +145,8 @@ export async function customerView(db: Db, crn: string, at: AccessClock): Promis
 		}),
 		job: job ? jobView(job) : null,
 		login: user ? { id: user.id, email: user.email, password_set_at: user.passwordSetAt } : null,
+		added_to_login_at: client.addedToLoginAt,
+		detachable: user !== undefined && user.clientId !== client.id,
 		plans: plans.map((p) => ({
 			crn: p.crn,
 			plan_code: p.planCode,
@@ -146,6 +163,7 @@ export async function customerView(db: Db, crn: string, at: AccessClock): Promis
 		links: links.map((l) => ({
 			purpose: l.purpose,
 			created_at: l.createdAt,
+			sent_at: l.sentAt,
 			expires_at: l.expiresAt,
 			used_at: l.usedAt,
 		})),

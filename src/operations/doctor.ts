@@ -5,6 +5,7 @@ import type { Config } from "../config";
 import type { Db } from "../db/database";
 import { lastWebhookReceivedAt, recentSyncConfirmations } from "../db/health";
 import { errorMessage } from "../log";
+import { quotaSpent } from "../mail/quota";
 import { WEBHOOK_PATHS } from "../rules/stripe-endpoint";
 import type { StripeApi } from "../stripe/api";
 import { HANDLED_EVENT_TYPES, INVOICE_PARENT_API_VERSION } from "../stripe/events";
@@ -52,6 +53,18 @@ export function stripeKeyCheck(config: Config): Check {
 export function mailCheck(config: Config): Check {
 	const okHint = `mail goes through ${config.mail.transport}${config.mail.transport === "outbox" ? "" : `, paced to ${config.mail.ratePerSecond}/s`}`;
 	return problemCheck(config, "mail_transport", okHint, ["mail_transport", "mail_api_base", "mail_rate"]);
+}
+
+/** Fails from the provider's quota answer until a later send gets through. */
+export async function mailQuotaCheck(db: Db): Promise<Check> {
+	const name = "mail_quota";
+	const spent = await quotaSpent(db);
+	if (!spent) return { name, ok: true, hint: "the mail provider's quota has not run out" };
+	return {
+		name,
+		ok: false,
+		hint: `since ${new Date(spent.seenAt).toISOString()} the mail provider refuses sends (${spent.answer}): emails wait and are sent again hourly; raise the quota of your Resend plan`,
+	};
 }
 
 async function databaseCheck(d1: D1Database): Promise<Check> {
@@ -193,7 +206,7 @@ export async function deliveryCheck(db: Db, now: number): Promise<Check> {
 
 export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 	const { config } = deps;
-	const [database, plans, endpoint, delivery, appDeliveries] = await Promise.all([
+	const [database, plans, endpoint, delivery, appDeliveries, quota] = await Promise.all([
 		databaseCheck(deps.env.DB),
 		plansCheck(config, deps.stripe),
 		webhookEndpointCheck(config, deps.stripe),
@@ -210,6 +223,9 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 				ok: false,
 				hint: `could not read deliveries: ${errorMessage(error)}`,
 			}),
+		),
+		mailQuotaCheck(deps.db).catch(
+			(error): Check => ({ name: "mail_quota", ok: false, hint: `could not read: ${errorMessage(error)}` }),
 		),
 	]);
 	return [
@@ -233,6 +249,7 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		queueCheck(deps.env.WORK_QUEUE),
 		plans,
 		mailCheck(config),
+		quota,
 		endpoint,
 		delivery,
 		...appChecks(config),

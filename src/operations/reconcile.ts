@@ -9,8 +9,11 @@ import { deleteExpiredAccountsData } from "../db/accounts";
 import { readCursor, writeCursor } from "../db/cursors";
 import type { Db } from "../db/database";
 import { sessionsWithJobs } from "../db/jobs";
+import { deleteOldLinkSends } from "../db/links";
+import { deleteOutboxBefore } from "../db/outbox";
 import { errorMessage, log } from "../log";
 import { applyCheckoutSessionFromStripe } from "../onboarding/stripe-sync";
+import { LINK_EMAIL_WINDOW_MS } from "../rules/links";
 import { DEPLOYMENT_TAG } from "../rules/stripe-endpoint";
 import { isPaidCheckout } from "../rules/subscription-status";
 import { type StripeApi, StripeApiError } from "../stripe/api";
@@ -25,6 +28,8 @@ export const MAX_STRIPE_PAGES = 3;
 export const STRIPE_PAGE_SIZE = 100;
 const CURSOR = "reconcile.stripe_sessions";
 const HOUSEKEEPING_BATCH = 500;
+/** Stored email bodies (the outbox transport) are kept a week: long enough to read, not to leak. */
+export const OUTBOX_KEEP_MS = 7 * 24 * 3_600_000;
 
 export interface ReconcileDeps {
 	db: Db;
@@ -140,15 +145,30 @@ async function step<T>(name: string, run: () => Promise<T>, fallback: T): Promis
 	}
 }
 
+/** Expired sessions and links, link-email claims past their window (they count toward nothing), old outbox emails. */
+async function housekeeping(deps: ReconcileDeps) {
+	const accounts = await deleteExpiredAccountsData(deps.db, deps.now, HOUSEKEEPING_BATCH);
+	const linkSends = await deleteOldLinkSends(deps.db, deps.now - LINK_EMAIL_WINDOW_MS, HOUSEKEEPING_BATCH);
+	const outbox = await deleteOutboxBefore(deps.db, deps.now - OUTBOX_KEEP_MS, HOUSEKEEPING_BATCH);
+	return { ...accounts, linkSends, outbox };
+}
+
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 	const jobsResult = await step("requeue", () => requeueStuckJobs(deps), { requeued: 0, failed: 0 });
 	const stripeResult = await step("stripe", () => reconcileWithStripe(deps), { checked: 0, provisioned: 0 });
-	const cleared = await step("housekeeping", () => deleteExpiredAccountsData(deps.db, deps.now, HOUSEKEEPING_BATCH), {
+	const cleared = await step("housekeeping", () => housekeeping(deps), {
 		sessions: 0,
 		links: 0,
+		linkSends: 0,
+		outbox: 0,
 	});
-	if (cleared.sessions + cleared.links > 0) {
-		log("HOUSEKEEPING_DONE", { sessions_deleted: cleared.sessions, links_deleted: cleared.links });
+	if (cleared.sessions + cleared.links + cleared.linkSends + cleared.outbox > 0) {
+		log("HOUSEKEEPING_DONE", {
+			sessions_deleted: cleared.sessions,
+			links_deleted: cleared.links,
+			link_sends_deleted: cleared.linkSends,
+			outbox_deleted: cleared.outbox,
+		});
 	}
 	const app = await step("app_webhooks", () => sweepAppWork(deps), { synced: 0, resent: 0 });
 	const report = {

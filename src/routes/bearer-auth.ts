@@ -11,7 +11,8 @@ import { type LogEvent, log } from "../log";
 import { overLimit, tooManyRequests } from "../rate-limit";
 
 export interface BearerRule {
-	expected: (config: Config) => string | undefined;
+	/** The secret to expect of this request (its URL: the development token is only for loopback). */
+	expected: (config: Config, requestUrl: string) => string | undefined;
 	limiter: "ADMIN_AUTH_LIMITER" | "ACCESS_AUTH_LIMITER";
 	failedEvent: LogEvent;
 	disabled: { error: string; message: string };
@@ -20,7 +21,7 @@ export interface BearerRule {
 
 export function requireBearer(rule: BearerRule) {
 	return createMiddleware<AppEnv>(async (c, next) => {
-		const expected = rule.expected(getConfig(c.env));
+		const expected = rule.expected(getConfig(c.env), c.req.url);
 		if (!expected) return jsonError(c, 503, rule.disabled.error, rule.disabled.message);
 		const header = c.req.header("authorization") ?? "";
 		const presented = header.startsWith("Bearer ") ? header.slice(7) : "";

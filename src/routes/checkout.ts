@@ -9,6 +9,7 @@ import { errorMessage, log } from "../log";
 import { type CheckoutInput, startCheckout } from "../onboarding/checkout";
 import { rateLimit } from "../rate-limit";
 import { normalizeEmail, parseEmail } from "../rules/email-address";
+import { MAX_NAME_LENGTH, plainName } from "../rules/names";
 import { StripeApiError } from "../stripe/api";
 
 export const checkoutRoutes = new Hono<AppEnv>();
@@ -29,12 +30,14 @@ type CheckoutBody =
 export function parseCheckoutBody(body: Record<string, unknown>, plans: Config["plans"]): CheckoutBody {
 	const fields: Record<string, string> = {};
 	const email = normalizeEmail(body.email);
-	const name = typeof body.name === "string" ? body.name.trim() : "";
+	const raw = typeof body.name === "string" ? body.name.trim() : "";
+	// Plain text on one line: the name reaches pages and email headers' neighbours (src/rules/names.ts).
+	const name = plainName(raw);
 	const planCode = typeof body.plan_code === "string" ? body.plan_code.trim() : "";
 	if (!email) fields.email = "Enter your email address.";
 	else if (!parseEmail(email)) fields.email = "Enter a valid email address.";
 	if (!name) fields.name = "Enter your name.";
-	else if (name.length > 200) fields.name = "Use at most 200 characters.";
+	else if (raw.length > MAX_NAME_LENGTH) fields.name = `Use at most ${MAX_NAME_LENGTH} characters.`;
 	let plan: Plan | undefined;
 	if (!planCode) fields.plan_code = "Choose a plan.";
 	else {

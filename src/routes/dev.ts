@@ -3,7 +3,9 @@
 // posts a correctly signed checkout.session.completed to the real webhook
 // route, money moves on a plan posted the same way, a hosted-invoice
 // stand-in, and an outbox viewer. Everywhere else every /dev and /api/dev
-// path is a 404. The events and views are built in src/dev-tools/.
+// path is a 404, and so is a request whose own host is not loopback: a
+// configured APP_URL alone proves nothing about where the worker actually
+// runs. The events and views are built in src/dev-tools/.
 import { createMiddleware } from "hono/factory";
 import { Hono } from "hono/tiny";
 import { getConfig } from "../config";
@@ -11,13 +13,16 @@ import { deps } from "../deps";
 import { DEV_MONEY_EVENTS, isMoneyEvent, moneyEventsFor, planNow } from "../dev-tools/money-events";
 import { checkoutView, devPlansView, outboxView, paidCheckoutEvents } from "../dev-tools/views";
 import { type AppContext, type AppEnv, jsonError, readJsonObject } from "../http";
+import { isLoopbackOrigin } from "../origins";
 import { signedEvent } from "../stripe/event-kit";
 import { stripeWebhookRoutes } from "./stripe-webhook";
 
 export const devRoutes = new Hono<AppEnv>();
 
 const devOnly = createMiddleware<AppEnv>(async (c, next) => {
-	if (!getConfig(c.env).devTools) return jsonError(c, 404, "not_found", "No such route.");
+	if (!getConfig(c.env).devTools || !isLoopbackOrigin(c.req.url)) {
+		return jsonError(c, 404, "not_found", "No such route.");
+	}
 	await next();
 });
 

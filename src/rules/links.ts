@@ -21,3 +21,11 @@ export const LINK_TTL_MS: Readonly<Record<LinkPurpose, number>> = {
 
 /** "Send the email again" works at most this often per customer. */
 export const SETUP_LINK_INTERVAL_MS = 60_000;
+
+/**
+ * Reset and set-password emails (setup, reset, support) a login gets per
+ * window, however many addresses, locations or visitors ask: above it, a
+ * request sends nothing, so nobody can flood an inbox through this service.
+ */
+export const LINK_EMAILS_PER_WINDOW = 3;
+export const LINK_EMAIL_WINDOW_MS = HOUR_MS;

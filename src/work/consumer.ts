@@ -22,7 +22,8 @@ const MAX_DELAY_SECONDS = 12 * 3600;
 
 function isPermanent(error: unknown): boolean {
 	return (
-		error instanceof PermanentProvisioningError || (error instanceof MailSendError && error.failure === "permanent")
+		error instanceof PermanentProvisioningError ||
+		(error instanceof MailSendError && (error.failure === "permanent" || error.failure === "key_conflict"))
 	);
 }
 
@@ -51,6 +52,11 @@ async function handle<T extends WorkType>(d: Deps, message: Message<unknown>, bo
 			return;
 		}
 		if (isPermanent(error)) {
+			if (error instanceof MailSendError && error.failure === "key_conflict") {
+				// Our bodies follow from their keys, so this is not a retry of ours: someone
+				// else sends under our keys, or a run was replayed with other content.
+				log("MAIL_KEY_CONFLICT", { ...fields, error: reason });
+			}
 			const failed = await handler.failed(d, body, reason);
 			log(handler.logs.failed, { ...fields, ...failed, error: reason, permanent: true });
 			message.ack();

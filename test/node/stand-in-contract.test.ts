@@ -357,6 +357,33 @@ describe("Resend stand-in", () => {
 		expect(await limited.json()).toMatchObject({ name: "rate_limit_exceeded" });
 	});
 
+	it("answers 429 daily_quota_exceeded or monthly_quota_exceeded to every send while a quota is spent", async () => {
+		const mail = client.mailbox(freshKey("re_"));
+		for (const quota of ["daily", "monthly"] as const) {
+			await mail.configure({ quota });
+			for (const key of ["q-1", "q-2"]) {
+				const refused = await sendEmail(mail.key, key);
+				expect(refused.status).toBe(429);
+				expect(await refused.json()).toMatchObject({ name: `${quota}_quota_exceeded` });
+			}
+		}
+		await mail.configure({ quota: null });
+		expect((await sendEmail(mail.key, "q-1")).status).toBe(200);
+		expect(await mail.emails()).toHaveLength(1);
+	});
+
+	it("lets a refused request keep its key on request: the same body is then sent, another body refused", async () => {
+		const mail = client.mailbox(freshKey("re_"));
+		await mail.configure({ keepRefusedKeys: true, fail: { status: 500, name: "application_error", times: 2 } });
+		expect((await sendEmail(mail.key, "kept-1")).status).toBe(500);
+		expect((await sendEmail(mail.key, "kept-2")).status).toBe(500);
+		expect((await sendEmail(mail.key, "kept-1")).status).toBe(200);
+		const other = await sendEmail(mail.key, "kept-2", "Another subject");
+		expect(other.status).toBe(409);
+		expect(await other.json()).toMatchObject({ name: "invalid_idempotent_request" });
+		expect(await mail.emails()).toHaveLength(1);
+	});
+
 	it("answers slowly, having accepted the email before it answers", async () => {
 		const mail = client.mailbox(freshKey("re_"));
 		await mail.configure({ delayMs: 400 });

@@ -43,7 +43,9 @@ export function api(path: string, init: RequestInit & { json?: unknown } = {}, c
 		headers.set("content-type", "application/json");
 		body = JSON.stringify(init.json);
 	}
-	return callWorker(new Request(`http://worker${path}`, { ...init, headers, body }), customEnv);
+	// A path goes to the test host; a whole URL (a loopback host for the dev tools) as given.
+	const url = path.startsWith("http") ? path : `http://worker${path}`;
+	return callWorker(new Request(url, { ...init, headers, body }), customEnv);
 }
 
 export function adminApi(path: string, init: RequestInit & { json?: unknown } = {}, customEnv?: Env) {

@@ -9,6 +9,7 @@ import { type AppEnv, jsonError, readJsonObject } from "../../http";
 import { deliveriesView, sendAgain } from "../../operations/app-deliveries";
 import { attentionView, jobListView, ledgerView, summaryView } from "../../operations/console";
 import { customerView, searchCustomers } from "../../operations/customers";
+import { detachFromLogin } from "../../operations/detach";
 import { runChecks } from "../../operations/doctor";
 import { replayEvent } from "../../operations/replay";
 import { retryJob } from "../../operations/requeue";
@@ -69,6 +70,20 @@ adminRoutes.post("/clients/:crn/setup-link", async (c) => {
 	return result.reason === "not_found"
 		? jsonError(c, 404, "not_found", "No client with this CRN.")
 		: jsonError(c, 409, "not_ready", "This customer has no login yet: retry their provisioning job instead.");
+});
+
+/** Support removes a plan someone else bought with the owner's email from the owner's login. */
+adminRoutes.post("/clients/:crn/detach", async (c) => {
+	const result = await detachFromLogin(deps(c.env).db, c.req.param("crn").toUpperCase());
+	if (result.ok) return c.json({ ok: true });
+	switch (result.reason) {
+		case "not_found":
+			return jsonError(c, 404, "not_found", "No client with this CRN.");
+		case "not_attached":
+			return jsonError(c, 409, "not_attached", "This plan belongs to no login.");
+		case "first_plan":
+			return jsonError(c, 409, "first_plan", "This plan created the login: it is the owner's own.");
+	}
 });
 
 /** A POST body, so a searched email never lands in a URL that request logs keep. */

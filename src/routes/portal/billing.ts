@@ -3,6 +3,7 @@ import { Hono } from "hono/tiny";
 import { deps } from "../../deps";
 import { type AppEnv, jsonError, readJsonObject } from "../../http";
 import { billingCustomerOf } from "../../onboarding/subscriptions";
+import { overLoginLimit, tooManyRequests } from "../../rate-limit";
 import { StripeApiError } from "../../stripe/api";
 import { currentUser } from "./accounts";
 
@@ -12,6 +13,8 @@ export const billingRoutes = new Hono<AppEnv>();
 billingRoutes.post("/billing", async (c) => {
 	const user = await currentUser(c);
 	if (!user) return jsonError(c, 401, "unauthenticated", "Please log in.");
+	// Each open creates a Stripe session: a script holding one cookie must not spend the Stripe rate limit.
+	if (await overLoginLimit(c, "BILLING_LIMITER", user.userId)) return tooManyRequests(c);
 	const d = deps(c.env);
 	const body = await readJsonObject(c);
 	const customer = await billingCustomerOf(d.db, user, typeof body?.crn === "string" ? body.crn : undefined);

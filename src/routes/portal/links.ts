@@ -57,6 +57,9 @@ linkRoutes.post("/setup-link", async (c) => {
 				"password_already_set",
 				"Your password is already set. Log in, or use “Forgot password?” to choose a new one.",
 			);
+		case "queue_unavailable":
+			c.header("Retry-After", "10");
+			return jsonError(c, 503, "try_again", "We could not send it just now. Please try again in a moment.");
 		case "too_soon":
 			c.header("Retry-After", "60");
 			return jsonError(c, 429, "rate_limited", "We just sent one. Please wait a minute before asking again.");

@@ -18,6 +18,10 @@ export interface MailSettings {
 	perSecond?: number;
 	fail?: { status: number; name: string; times: number };
 	hold?: boolean;
+	/** A spent quota: every send answers 429 `<quota>_quota_exceeded` until null. */
+	quota?: "daily" | "monthly" | null;
+	/** A refused request keeps its idempotency key, bound to its body. */
+	keepRefusedKeys?: boolean;
 }
 
 export function standInClient(url: string) {

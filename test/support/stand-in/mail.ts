@@ -4,17 +4,26 @@
 // concurrent_idempotent_requests while the first is still running; past the
 // team's rate it answers 429 rate_limit_exceeded with Retry-After; it can be
 // slow, answering only after it has accepted (and will deliver) the email; and
-// it can be held, so sends wait on the way in until released.
+// it can be held, so sends wait on the way in until released; and an account
+// whose daily or monthly quota is spent answers every send 429
+// daily_quota_exceeded / monthly_quota_exceeded until the quota is lifted.
+// Resend's docs do not say whether a refused first request keeps its key:
+// `keepRefusedKeys` makes a refused request keep it (bound to its body, no
+// email sent), so the product is shown correct either way.
 // https://resend.com/docs/dashboard/emails/idempotency-keys, /docs/api-reference/errors
 import { type Answer, type Json, RateWindow, type RecordedRequest } from "./types.ts";
 
 interface MailAccount {
 	/** Idempotency key → the accepted request's body and answer (kept 24 h at Resend; for the run here). */
-	keys: Map<string, { text: string; id: string; inFlight: boolean }>;
+	keys: Map<string, { text: string; id: string; inFlight: boolean; refused?: boolean }>;
+	/** A refused request (a configured failure, a spent quota) keeps its key, bound to its body. */
+	keepRefusedKeys: boolean;
 	emails: Json[];
 	delayMs: number;
 	perSecond: number;
 	failures: { status: number; name: string; times: number } | null;
+	/** A spent quota: every send is refused until it is lifted (waiting seconds does not help). */
+	quota: "daily" | "monthly" | null;
 	calls: number;
 	/** While set, requests wait here before the provider looks at them. */
 	held: { until: Promise<void>; release: () => void } | null;
@@ -33,7 +42,17 @@ export function createMailStandIn() {
 	const account = (key: string) => {
 		let a = accounts.get(key);
 		if (!a) {
-			a = { keys: new Map(), emails: [], delayMs: 0, perSecond: 1000, failures: null, calls: 0, held: null };
+			a = {
+				keys: new Map(),
+				emails: [],
+				delayMs: 0,
+				perSecond: 1000,
+				failures: null,
+				quota: null,
+				keepRefusedKeys: false,
+				calls: 0,
+				held: null,
+			};
 			accounts.set(key, a);
 		}
 		return a;
@@ -57,11 +76,22 @@ export function createMailStandIn() {
 				},
 			);
 		}
+		const idem = r.headers["idempotency-key"];
+		const refuse = (answer: Answer): Answer => {
+			if (a.keepRefusedKeys && idem && !a.keys.has(idem)) {
+				a.keys.set(idem, { text: r.text, id: "", inFlight: false, refused: true });
+			}
+			return answer;
+		};
+		if (a.quota) {
+			return refuse(
+				resendError(429, `${a.quota}_quota_exceeded`, `You have reached your ${a.quota} email sending quota.`),
+			);
+		}
 		if (a.failures && a.failures.times > 0) {
 			a.failures.times--;
-			return resendError(a.failures.status, a.failures.name, "stand-in failure");
+			return refuse(resendError(a.failures.status, a.failures.name, "stand-in failure"));
 		}
-		const idem = r.headers["idempotency-key"];
 		if (idem) {
 			const seen = a.keys.get(idem);
 			if (seen?.inFlight) {
@@ -78,7 +108,8 @@ export function createMailStandIn() {
 					"Same idempotency key used with a different request payload.",
 				);
 			}
-			if (seen) return { status: 200, body: { id: seen.id } };
+			// A kept refused key with the same body: this request is processed as a first one.
+			if (seen && !seen.refused) return { status: 200, body: { id: seen.id } };
 		}
 		counter++;
 		const id = `email_${Date.now().toString(36)}${counter}`;
@@ -94,7 +125,7 @@ export function createMailStandIn() {
 	return {
 		handles: (r: RecordedRequest) => r.path === "/resend/emails" && r.method === "POST",
 		send,
-		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}, hold?: boolean}` */
+		/** `{key, delayMs?, perSecond?, fail?: {status, name, times}, hold?: boolean, quota?: "daily" | "monthly" | null, keepRefusedKeys?: boolean}` */
 		configure(body: Json) {
 			const a = account(String(body.key));
 			if (body.hold === true && !a.held) {
@@ -110,6 +141,8 @@ export function createMailStandIn() {
 			}
 			if (typeof body.delayMs === "number") a.delayMs = body.delayMs;
 			if (typeof body.perSecond === "number") a.perSecond = body.perSecond;
+			if (body.quota === "daily" || body.quota === "monthly" || body.quota === null) a.quota = body.quota;
+			if (typeof body.keepRefusedKeys === "boolean") a.keepRefusedKeys = body.keepRefusedKeys;
 			const fail = body.fail as { status?: number; name?: string; times?: number } | undefined;
 			if (fail)
 				a.failures = { status: fail.status ?? 500, name: fail.name ?? "internal_server_error", times: fail.times ?? 1 };
