@@ -8,6 +8,7 @@ import { errorMessage } from "../log";
 import { WEBHOOK_PATHS } from "../rules/stripe-endpoint";
 import type { StripeApi } from "../stripe/api";
 import { HANDLED_EVENT_TYPES, INVOICE_PARENT_API_VERSION } from "../stripe/events";
+import { resolvePlanPrices } from "../stripe/plan-prices";
 import { appChecks, appDeliveryCheck } from "./doctor-app";
 
 export interface Check {
@@ -87,6 +88,8 @@ function queueCheck(queue: unknown): Check {
 
 async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Check> {
 	const name = "plans";
+	// Lookup-key plans first learn their price ids; a failure lists itself as a "plans" problem.
+	await resolvePlanPrices(config, stripe);
 	if (config.problems.some((p) => p.name === name)) return problemCheck(config, name, "");
 	if (!stripe)
 		return { name, ok: true, hint: `${config.plans.size} plan(s) configured; prices not checked without a Stripe key` };

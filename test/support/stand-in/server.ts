@@ -111,6 +111,7 @@ export function startStandIn(
 			method: req.method ?? "GET",
 			path: url.pathname,
 			query: Object.fromEntries(url.searchParams),
+			pairs: [...url.searchParams],
 			headers,
 			form,
 			json,
