@@ -108,6 +108,10 @@ describe("health", () => {
 			"mail_transport",
 			"stripe_webhook_endpoint",
 			"webhook_deliveries",
+			"app_webhook",
+			"app_api_key",
+			"app_deliveries",
+			"alerts",
 		]);
 	});
 

@@ -2,6 +2,7 @@
 // pass/fail with a one-line hint that names the fix. Secret values never
 // appear; only which variable is set.
 import type { Config } from "../config";
+import { lastAlertSent } from "../db/alerts";
 import type { Db } from "../db/database";
 import { lastWebhookReceivedAt, recentSyncConfirmations } from "../db/health";
 import { errorMessage } from "../log";
@@ -194,9 +195,29 @@ export async function deliveryCheck(db: Db, now: number): Promise<Check> {
 	};
 }
 
+/** Where alerts go, and the last one sent: its time and words. */
+export async function alertsCheck(db: Db, config: Config): Promise<Check> {
+	const name = "alerts";
+	const problem = config.problems.find((p) => p.name === name);
+	if (problem) return { name, ok: false, hint: problem.hint };
+	if (!config.app.alertUrl)
+		return {
+			name,
+			ok: true,
+			warn: true,
+			hint: "ALERT_WEBHOOK_URL is not set: nobody is told when a job fails or webhooks stop (a Slack or Discord incoming webhook)",
+		};
+	const last = await lastAlertSent(db);
+	return {
+		name,
+		ok: true,
+		hint: last ? `last alert ${new Date(last.lastSentAt).toISOString()}: ${last.lastMessage}` : "no alert sent yet",
+	};
+}
+
 export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 	const { config } = deps;
-	const [database, plans, endpoint, delivery, appDeliveries] = await Promise.all([
+	const [database, plans, endpoint, delivery, appDeliveries, alerts] = await Promise.all([
 		databaseCheck(deps.env.DB),
 		plansCheck(config, deps.stripe),
 		webhookEndpointCheck(config, deps.stripe),
@@ -213,6 +234,9 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 				ok: false,
 				hint: `could not read deliveries: ${errorMessage(error)}`,
 			}),
+		),
+		alertsCheck(deps.db, config).catch(
+			(error): Check => ({ name: "alerts", ok: false, hint: `could not read alerts: ${errorMessage(error)}` }),
 		),
 	]);
 	return [
@@ -240,5 +264,6 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		delivery,
 		...appChecks(config),
 		appDeliveries,
+		alerts,
 	];
 }

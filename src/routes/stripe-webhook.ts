@@ -26,7 +26,7 @@ const limit = bodyLimit({
 
 stripeWebhookRoutes.post("/stripe", limit, async (c) => {
 	const d = deps(c.env);
-	const { config, db } = d;
+	const { config } = d;
 	if (config.webhookSecrets.length === 0) {
 		// 500 so Stripe keeps retrying while the operator fixes the secret.
 		log("CONFIG_ERROR", {

@@ -5,6 +5,7 @@
 export const MAX_NAME_LENGTH = 200;
 
 // C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this rule's purpose.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 export function plainName(raw: string): string {
