@@ -112,6 +112,21 @@ function endpointLines(plan: EndpointPlan, report: SetupReport, dryRun: boolean)
 	for (const note of plan.notes) report.lines.push(`  note: ${note}`);
 }
 
+/**
+ * Stripe refuses an endpoint it cannot reach (a URL on this machine), and
+ * local work needs none: `stripe listen` forwards the events.
+ */
+function endpointPlan(endpoints: StripeEndpoint[], appUrl: string): EndpointPlan {
+	if (/^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(appUrl))
+		return {
+			actions: [],
+			notes: [
+				`APP_URL ${appUrl} is on this machine, which Stripe cannot reach: no endpoint; forward events with stripe listen --forward-to ${appUrl.replace(/^https?:\/\//, "")}/api/webhook/stripe`,
+			],
+		};
+	return planEndpoint(endpoints, { appUrl, apiVersion: STRIPE_API_VERSION });
+}
+
 /** Products, prices and the webhook endpoint made to match `file` and APP_URL. */
 export async function runStripeSetup(
 	target: StripeTarget,
@@ -130,7 +145,7 @@ export async function runStripeSetup(
 		readEndpoints(call),
 	]);
 	const catalog = planCatalog(file, { products, prices });
-	const endpoint = planEndpoint(endpoints, { appUrl: target.appUrl, apiVersion: STRIPE_API_VERSION });
+	const endpoint = endpointPlan(endpoints, target.appUrl);
 	report.changes = catalog.length + endpoint.actions.length;
 	if (options.dryRun) {
 		for (const action of catalog) report.lines.push(`  would ${action.summary}`);
@@ -147,7 +162,7 @@ export async function runStripeSetup(
 export async function fixWebhookEndpoint(target: StripeTarget): Promise<SetupReport> {
 	const call = client(target);
 	const report: SetupReport = { lines: [], changes: 0 };
-	const plan = planEndpoint(await readEndpoints(call), { appUrl: target.appUrl, apiVersion: STRIPE_API_VERSION });
+	const plan = endpointPlan(await readEndpoints(call), target.appUrl);
 	report.changes = plan.actions.length;
 	endpointLines(plan, report, false);
 	await apply(call, plan.actions, report);

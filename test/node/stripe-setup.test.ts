@@ -125,6 +125,15 @@ describe("npm run stripe:setup", () => {
 		expect((await runStripeSetup(t, raised)).changes).toBe(0);
 	});
 
+	it("makes no endpoint for an APP_URL on this machine, which Stripe cannot reach, and says to use stripe listen", async () => {
+		const t = { ...target(), appUrl: "http://127.0.0.1:8787" };
+		const report = await runStripeSetup(t, await repositoryPlans());
+		expect(report.changes).toBe(6);
+		expect(report.webhookSecret).toBeUndefined();
+		expect(report.lines.join("\n")).toContain("stripe listen --forward-to 127.0.0.1:8787/api/webhook/stripe");
+		expect(await endpointsOf(t)).toEqual([]);
+	});
+
 	it("refuses a plans file whose plan names no price, before calling Stripe", () => {
 		const parsed = parsePlansFile({
 			products: [{ id: "p", name: "P", prices: [{ lookup_key: "once", unit_amount: 100, currency: "usd" }] }],
@@ -141,7 +150,7 @@ describe("npm run stripe:setup", () => {
 });
 
 describe("the stand-in refuses what Stripe refuses", () => {
-	it("answers 400 to a price update that changes the amount, and to an endpoint update of api_version", async () => {
+	it("answers 400 to a new amount on a price, api_version on an endpoint update, a lookup key taken, a localhost endpoint", async () => {
 		const t = target();
 		await runStripeSetup(t, await repositoryPlans());
 		const [price] = await priceOf(t, "starter_monthly");
@@ -161,6 +170,11 @@ describe("the stand-in refuses what Stripe refuses", () => {
 			"product=onboarding_starter&unit_amount=1&currency=usd&lookup_key=starter_monthly",
 		);
 		expect(taken.status).toBe(400);
+		const local = await post(
+			"/v1/webhook_endpoints",
+			"url=http://localhost:8787/api/webhook/stripe&enabled_events[0]=checkout.session.completed",
+		);
+		expect(local.status).toBe(400);
 	});
 });
 

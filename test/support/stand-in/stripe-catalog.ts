@@ -210,6 +210,23 @@ function prices(r: RecordedRequest, c: Catalog, livemode: boolean): Answer | und
 	return { status: 200, body: { ...price, livemode } };
 }
 
+/** Stripe delivers only to a URL on the internet; this machine's own is refused. */
+function unreachableUrl(url: string): Answer | undefined {
+	let host = "";
+	try {
+		host = new URL(url).hostname;
+	} catch {
+		return invalid("url", "Invalid URL: An explicit scheme (such as https) must be provided.", "url_invalid");
+	}
+	if (host === "localhost" || host === "[::1]" || /^127\./.test(host) || /^0\./.test(host))
+		return invalid(
+			"url",
+			"Invalid URL: URL must be publicly accessible. Consider using a tool like the Stripe CLI to test webhooks locally.",
+			"url_invalid",
+		);
+	return undefined;
+}
+
 /** The fields of an endpoint every answer carries; `secret` is added only to the create answer. */
 function endpointView(e: Json): Json {
 	const { secret: _secret, ...rest } = e;
@@ -228,6 +245,8 @@ function endpoints(r: RecordedRequest, c: Catalog, livemode: boolean, pairs: [st
 		const refused = unknownParam(f, ["url", "enabled_events", "api_version", "description", "metadata", "connect"]);
 		if (refused) return refused;
 		if (!f.url) return invalid("url", "Missing required param: url.", "parameter_missing");
+		const unreachable = unreachableUrl(f.url);
+		if (unreachable) return unreachable;
 		const events = listParam(pairs, "enabled_events");
 		if (events.length === 0)
 			return invalid("enabled_events", "Missing required param: enabled_events.", "parameter_missing");
@@ -256,7 +275,11 @@ function endpoints(r: RecordedRequest, c: Catalog, livemode: boolean, pairs: [st
 	// https://docs.stripe.com/api/webhook_endpoints/update: no api_version among these.
 	const refused = unknownParam(f, ["url", "enabled_events", "description", "metadata", "disabled"]);
 	if (refused) return refused;
-	if (f.url !== undefined) endpoint.url = f.url;
+	if (f.url !== undefined) {
+		const unreachable = unreachableUrl(f.url);
+		if (unreachable) return unreachable;
+		endpoint.url = f.url;
+	}
 	const events = listParam(pairs, "enabled_events");
 	if (events.length > 0) endpoint.enabled_events = events;
 	if (f.disabled !== undefined) endpoint.status = f.disabled === "true" ? "disabled" : "enabled";
