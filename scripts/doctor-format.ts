@@ -175,18 +175,22 @@ export function describeFetchError(error: unknown): string {
 export interface DoctorArgs {
 	url: string;
 	token: string | undefined;
+	/** --fix: repair the Stripe webhook endpoint first (STRIPE_SECRET_KEY from the environment). */
+	fix?: true;
 }
 
-export const DOCTOR_USAGE = `Usage: npm run doctor -- --url https://your-worker.example.com [--token ADMIN_TOKEN]
+export const DOCTOR_USAGE = `Usage: npm run doctor -- --url https://your-worker.example.com [--token ADMIN_TOKEN] [--fix]
 
 Calls /api/health and /api/admin/health and prints every configuration check.
 The token defaults to the ADMIN_TOKEN environment variable. Exit code 1 if any
-check failed or a request failed.`;
+check failed or a request failed. --fix first repairs the Stripe webhook
+endpoint for --url (events, url, enabled, API version) with STRIPE_SECRET_KEY.`;
 
 /** Throws with a message for the user on bad arguments; returns null for --help. */
 export function parseDoctorArgs(argv: string[], env: Record<string, string | undefined>): DoctorArgs | null {
 	let url: string | undefined;
 	let token = env.ADMIN_TOKEN || undefined;
+	let fix = false;
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i] as string;
 		const eq = arg.indexOf("=");
@@ -200,11 +204,12 @@ export function parseDoctorArgs(argv: string[], env: Record<string, string | und
 		};
 		if (flag === "--url") url = value();
 		else if (flag === "--token") token = value();
+		else if (flag === "--fix") fix = true;
 		else if (flag === "-h" || flag === "--help") return null;
 		else throw new Error(`unknown argument ${arg}`);
 	}
 	if (!url) throw new Error("--url is required");
-	return { url: normalizeUrl(url), token };
+	return { url: normalizeUrl(url), token, ...(fix ? { fix: true as const } : {}) };
 }
 
 /** `host` or `https://host/` → `https://host`, so paths can be appended; a local port defaults to http. */

@@ -8,6 +8,7 @@ import {
 	formatDoctorReport,
 	parseDoctorArgs,
 } from "./doctor-format.ts";
+import { fixWebhookEndpoint, secretInstructions } from "./stripe-setup-run.ts";
 
 const TIMEOUT_MS = 15_000;
 
@@ -38,6 +39,24 @@ async function get(url: string, token?: string): Promise<Fetched> {
 		return { kind: "response", status: response.status, body };
 	} catch (error) {
 		return { kind: "error", message: describeFetchError(error) };
+	}
+}
+
+if (args.fix) {
+	const key = process.env.STRIPE_SECRET_KEY ?? "";
+	if (!/^(sk|rk)_(test|live)_/.test(key)) {
+		process.stderr.write("--fix needs STRIPE_SECRET_KEY (the deployment's key) in the environment\n");
+		process.exit(2);
+	}
+	try {
+		const base = process.env.STRIPE_API_BASE || "https://api.stripe.com";
+		const fixed = await fixWebhookEndpoint({ key, base, appUrl: args.url });
+		process.stdout.write(`Stripe webhook endpoint for ${args.url}:\n${fixed.lines.join("\n")}\n`);
+		if (fixed.webhookSecret) process.stdout.write(`${secretInstructions(key, fixed.webhookSecret).join("\n")}\n`);
+		process.stdout.write("\n");
+	} catch (error) {
+		process.stderr.write(`--fix failed: ${(error as Error).message}\n`);
+		process.exitCode = 1;
 	}
 }
 

@@ -13,6 +13,8 @@ export interface AppConfig {
 	webhookSecret?: string;
 	/** Only when long enough to be unguessable and not ADMIN_TOKEN (the app must not hold the console). */
 	apiKey?: string;
+	/** ALERT_WEBHOOK_URL: where the cron tells the operator about problems (Slack or Discord JSON). */
+	alertUrl?: string;
 }
 
 /** Like ADMIN_TOKEN: `openssl rand -hex 32` gives 64 characters. */
@@ -31,7 +33,7 @@ function isHttpUrl(url: string): boolean {
 }
 
 export function parseAppConfig(
-	env: Pick<Env, "APP_WEBHOOK_URL" | "APP_WEBHOOK_SECRET" | "APP_API_KEY">,
+	env: Pick<Env, "APP_WEBHOOK_URL" | "APP_WEBHOOK_SECRET" | "APP_API_KEY" | "ALERT_WEBHOOK_URL">,
 	mode: StripeMode,
 	adminToken: string | undefined,
 	problems: ConfigProblem[],
@@ -88,6 +90,18 @@ export function parseAppConfig(
 		});
 	} else if (apiKey) {
 		app.apiKey = apiKey;
+	}
+
+	const alertUrl = value(env.ALERT_WEBHOOK_URL);
+	if (alertUrl) {
+		// Alerts name customers' CRNs and errors: https, or plain http to a receiver on this machine outside live mode.
+		const local = isLoopbackOrigin(alertUrl) && mode !== "live";
+		if (isHttpUrl(alertUrl) && (isHttps(alertUrl) || local)) app.alertUrl = alertUrl;
+		else
+			problems.push({
+				name: "alerts",
+				hint: `ALERT_WEBHOOK_URL ${alertUrl} is not an https URL: no alerts are sent until it is`,
+			});
 	}
 	return app;
 }

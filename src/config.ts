@@ -19,7 +19,9 @@ export type MailTransportName = "outbox" | "resend";
 
 export interface Plan {
 	code: string;
+	/** "" until a plan named by `lookupKey` is resolved through Stripe. */
 	priceId: string;
+	lookupKey?: string;
 	name: string;
 	priceDisplay?: string;
 	/** subscription (the default) or payment: a one-time purchase, Checkout in payment mode. */
@@ -183,7 +185,7 @@ export function parseConfig(env: Env): Config {
 	}
 
 	const plans = parsePlans(value(env.PLANS), problems);
-	const planByPrice = new Map([...plans.values()].map((plan) => [plan.priceId, plan]));
+	const planByPrice = new Map([...plans.values()].filter((p) => p.priceId).map((plan) => [plan.priceId, plan]));
 	const graceDays = Number(value(env.PAST_DUE_GRACE_DAYS) ?? DEFAULT_PAST_DUE_GRACE_DAYS);
 	const pastDueGraceMs =
 		(Number.isFinite(graceDays) && graceDays >= 0 ? graceDays : DEFAULT_PAST_DUE_GRACE_DAYS) * DAY_MS;

@@ -112,6 +112,7 @@ describe("health", () => {
 			"app_webhook",
 			"app_api_key",
 			"app_deliveries",
+			"alerts",
 		]);
 	});
 

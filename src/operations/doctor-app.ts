@@ -40,7 +40,7 @@ export function appChecks(config: Config): Check[] {
 const HOUR_MS = 3_600_000;
 
 /** The app's receiver over the last hour: failing and nothing delivered fails the check. */
-export async function appDeliveryCheck(db: Db, config: Config, now: number): Promise<Check> {
+export async function appDeliveryCheck(db: Db, config: Pick<Config, "app">, now: number): Promise<Check> {
 	const name = "app_deliveries";
 	if (!config.app.webhookUrl) return { name, ok: true, hint: "no webhooks go to your app" };
 	const { attempted, failing, delivered } = await recentAttemptFailures(db, now - HOUR_MS);

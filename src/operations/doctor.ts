@@ -2,6 +2,7 @@
 // pass/fail with a one-line hint that names the fix. Secret values never
 // appear; only which variable is set.
 import type { Config } from "../config";
+import { lastAlertSent } from "../db/alerts";
 import type { Db } from "../db/database";
 import { lastWebhookReceivedAt, recentSyncConfirmations } from "../db/health";
 import { errorMessage } from "../log";
@@ -9,6 +10,7 @@ import { quotaSpent } from "../mail/quota";
 import { WEBHOOK_PATHS } from "../rules/stripe-endpoint";
 import type { StripeApi } from "../stripe/api";
 import { HANDLED_EVENT_TYPES, INVOICE_PARENT_API_VERSION } from "../stripe/events";
+import { resolvePlanPrices } from "../stripe/plan-prices";
 import { appChecks, appDeliveryCheck } from "./doctor-app";
 
 export interface Check {
@@ -100,6 +102,8 @@ function queueCheck(queue: unknown): Check {
 
 async function plansCheck(config: Config, stripe: StripeApi | null): Promise<Check> {
 	const name = "plans";
+	// Lookup-key plans first learn their price ids; a failure lists itself as a "plans" problem.
+	await resolvePlanPrices(config, stripe);
 	if (config.problems.some((p) => p.name === name)) return problemCheck(config, name, "");
 	if (!stripe)
 		return { name, ok: true, hint: `${config.plans.size} plan(s) configured; prices not checked without a Stripe key` };
@@ -204,9 +208,29 @@ export async function deliveryCheck(db: Db, now: number): Promise<Check> {
 	};
 }
 
+/** Where alerts go, and the last one sent: its time and words. */
+export async function alertsCheck(db: Db, config: Config): Promise<Check> {
+	const name = "alerts";
+	const problem = config.problems.find((p) => p.name === name);
+	if (problem) return { name, ok: false, hint: problem.hint };
+	if (!config.app.alertUrl)
+		return {
+			name,
+			ok: true,
+			warn: true,
+			hint: "ALERT_WEBHOOK_URL is not set: nobody is told when a job fails or webhooks stop (a Slack or Discord incoming webhook)",
+		};
+	const last = await lastAlertSent(db);
+	return {
+		name,
+		ok: true,
+		hint: last ? `last alert ${new Date(last.lastSentAt).toISOString()}: ${last.lastMessage}` : "no alert sent yet",
+	};
+}
+
 export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 	const { config } = deps;
-	const [database, plans, endpoint, delivery, appDeliveries, quota] = await Promise.all([
+	const [database, plans, endpoint, delivery, appDeliveries, quota, alerts] = await Promise.all([
 		databaseCheck(deps.env.DB),
 		plansCheck(config, deps.stripe),
 		webhookEndpointCheck(config, deps.stripe),
@@ -226,6 +250,9 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		),
 		mailQuotaCheck(deps.db).catch(
 			(error): Check => ({ name: "mail_quota", ok: false, hint: `could not read: ${errorMessage(error)}` }),
+		),
+		alertsCheck(deps.db, config).catch(
+			(error): Check => ({ name: "alerts", ok: false, hint: `could not read alerts: ${errorMessage(error)}` }),
 		),
 	]);
 	return [
@@ -254,5 +281,6 @@ export async function runChecks(deps: DoctorDeps): Promise<Check[]> {
 		delivery,
 		...appChecks(config),
 		appDeliveries,
+		alerts,
 	];
 }

@@ -1,7 +1,8 @@
 // The cron reconciler: re-enqueues stuck jobs (src/operations/requeue.ts),
 // provisions paid Checkout Sessions no webhook reported
-// (walking Stripe's list from a persisted cursor), and clears expired sessions
-// and links. Each step runs even when another fails.
+// (walking Stripe's list from a persisted cursor), clears expired sessions
+// and links, and alerts the operator (src/operations/alerts.ts). Each step
+// runs even when another fails.
 import type Stripe from "stripe";
 import { sweepAppWork } from "../app-webhooks/sweep";
 import type { Config } from "../config";
@@ -18,6 +19,7 @@ import { DEPLOYMENT_TAG } from "../rules/stripe-endpoint";
 import { isPaidCheckout } from "../rules/subscription-status";
 import { type StripeApi, StripeApiError } from "../stripe/api";
 import type { WorkQueue } from "../work/messages";
+import { sendAlerts } from "./alerts";
 import { requeueStuckJobs } from "./requeue";
 
 /** A first walk looks back this far: Stripe retries a failed delivery for up to three days. */
@@ -35,7 +37,7 @@ export interface ReconcileDeps {
 	db: Db;
 	queue: WorkQueue;
 	stripe: StripeApi | null;
-	config: Pick<Config, "appUrl" | "planByPrice" | "app" | "pastDueGraceMs">;
+	config: Pick<Config, "appUrl" | "planByPrice" | "app" | "pastDueGraceMs" | "problems">;
 	now: number;
 }
 
@@ -171,6 +173,8 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 		});
 	}
 	const app = await step("app_webhooks", () => sweepAppWork(deps), { synced: 0, resent: 0 });
+	// Last: it reads what the steps above left (a job failed for good, deliveries failing).
+	const alerts = await step("alerts", () => sendAlerts(deps), { sent: 0, failed: 0 });
 	const report = {
 		requeued: jobsResult.requeued,
 		failed: jobsResult.failed,
@@ -184,6 +188,7 @@ export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
 		stripe_provisioned: report.stripeProvisioned,
 		app_synced: app.synced,
 		app_resent: app.resent,
+		alerts_sent: alerts.sent,
 	});
 	return report;
 }

@@ -11,6 +11,7 @@ import { rateLimit } from "../rate-limit";
 import { normalizeEmail, parseEmail } from "../rules/email-address";
 import { MAX_NAME_LENGTH, plainName } from "../rules/names";
 import { StripeApiError } from "../stripe/api";
+import { resolvePlanPrices } from "../stripe/plan-prices";
 
 export const checkoutRoutes = new Hono<AppEnv>();
 export const planRoutes = new Hono<AppEnv>();
@@ -73,6 +74,9 @@ checkoutRoutes.post("/", rateLimit("CHECKOUT_LIMITER"), async (c) => {
 		log("CONFIG_ERROR", unavailable);
 		return jsonError(c, 503, "checkout_unavailable", "Checkout is not available right now. Please try again later.");
 	}
+	// A plan named by lookup_key sells nothing until Stripe has named its price (logged as CONFIG_ERROR).
+	if (!(await resolvePlanPrices(d.config, d.stripe)).ok)
+		return jsonError(c, 503, "checkout_unavailable", "Checkout is not available right now. Please try again later.");
 	try {
 		const started = await startCheckout({ ...d, now: d.clock() }, parsed.input);
 		log("CHECKOUT_CREATED", {

@@ -11,6 +11,7 @@ import { errorMessage, log } from "../log";
 import { applyStripeEvent, ledgerEntryFor } from "../onboarding/payments";
 import { MAX_WEBHOOK_BYTES } from "../rules/stripe-endpoint";
 import { changeFromEvent, parseEvent } from "../stripe/events";
+import { resolvePlanPrices } from "../stripe/plan-prices";
 import { verifyStripeSignature } from "../stripe/signature";
 
 export const stripeWebhookRoutes = new Hono<AppEnv>();
@@ -84,6 +85,8 @@ stripeWebhookRoutes.post("/stripe", limit, async (c) => {
 		matched_slot: signature.slot,
 	});
 
+	// A subscription's price names its plan; with lookup_key plans that needs their price ids (once per isolate).
+	if (change?.subscription?.priceId) await resolvePlanPrices(config, d.stripe);
 	try {
 		const outcome = await applyStripeEvent({ ...d, now }, ledgerEntryFor(event), change);
 		if (outcome.status === "ignored") {

@@ -4,6 +4,9 @@
 // poll for five endpoints. STRIPE_API_BASE points it at a stand-in in tests.
 import type Stripe from "stripe";
 import { STRIPE_API_VERSION } from "./api-version";
+import { encodeForm } from "./form";
+
+export { encodeForm };
 
 export class StripeApiError extends Error {
 	constructor(
@@ -14,23 +17,6 @@ export class StripeApiError extends Error {
 		super(message);
 		this.name = "StripeApiError";
 	}
-}
-
-/** Stripe's form encoding: nested keys as a[b][0][c]=v. */
-export function encodeForm(params: object): string {
-	const pairs: string[] = [];
-	const walk = (prefix: string, value: unknown) => {
-		if (value === undefined || value === null) return;
-		if (Array.isArray(value)) {
-			for (const [i, v] of value.entries()) walk(`${prefix}[${i}]`, v);
-		} else if (typeof value === "object") {
-			for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}[${k}]` : k, v);
-		} else {
-			pairs.push(`${encodeURIComponent(prefix)}=${encodeURIComponent(String(value))}`);
-		}
-	};
-	walk("", params);
-	return pairs.join("&");
 }
 
 export interface StripeApi {
@@ -48,6 +34,8 @@ export interface StripeApi {
 	createBillingPortalSession(params: Stripe.BillingPortal.SessionCreateParams): Promise<Stripe.BillingPortal.Session>;
 	listWebhookEndpoints(): Promise<Stripe.ApiList<Stripe.WebhookEndpoint>>;
 	retrievePrice(id: string): Promise<Stripe.Price>;
+	/** Active prices holding these lookup keys (at most 10, Stripe's limit per request). */
+	listPricesByLookupKeys(lookupKeys: string[]): Promise<Stripe.ApiList<Stripe.Price>>;
 	/** Untrusted until `asEvent` checks it. */
 	retrieveEvent(id: string): Promise<unknown>;
 	/** The invoices a payment intent paid (a subscription's charge names no invoice of its own). */
@@ -149,6 +137,8 @@ export function createStripeApi(
 			call("POST", "/v1/billing_portal/sessions", encodeForm(params), `portal-${crypto.randomUUID()}`),
 		listWebhookEndpoints: () => call("GET", "/v1/webhook_endpoints?limit=100"),
 		retrievePrice: (id) => call("GET", `/v1/prices/${encodeURIComponent(id)}`),
+		listPricesByLookupKeys: (lookupKeys) =>
+			call("GET", `/v1/prices?${encodeForm({ lookup_keys: lookupKeys, active: true, limit: 100 })}`),
 		retrieveEvent: (id) => call("GET", `/v1/events/${encodeURIComponent(id)}`),
 		listInvoicePayments: (paymentIntentId) =>
 			call(

@@ -6,23 +6,9 @@ import type Stripe from "stripe";
 import type { DisputeState, PlanMode } from "../rules/access";
 import { DEPLOYMENT_TAG } from "../rules/stripe-endpoint";
 import { isPaidCheckout, isPayingSubscription } from "../rules/subscription-status";
+import { HANDLED_EVENT_TYPES } from "./handled-events";
 
-export const HANDLED_EVENT_TYPES = [
-	"checkout.session.completed",
-	"checkout.session.async_payment_succeeded",
-	"checkout.session.async_payment_failed",
-	"customer.subscription.created",
-	"customer.subscription.updated",
-	"customer.subscription.deleted",
-	"customer.subscription.trial_will_end",
-	"invoice.paid",
-	"invoice.payment_failed",
-	"invoice.payment_action_required",
-	"checkout.session.expired",
-	"charge.refunded",
-	"charge.dispute.created",
-	"charge.dispute.closed",
-] as const satisfies readonly Stripe.Event.Type[];
+export { HANDLED_EVENT_TYPES };
 
 /**
  * Before API version 2025-03-31.basil an invoice named its subscription at the

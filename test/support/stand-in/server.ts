@@ -1,10 +1,12 @@
 // The one stand-in of the HTTP APIs we call but cannot reach offline: Stripe
-// (stripe.ts), the mail provider (mail.ts) and the operator's own app receiving
-// our webhooks (app-receiver.ts), on loopback in Node, for the workerd
+// (stripe.ts), the mail provider (mail.ts), the operator's own app receiving
+// our webhooks (app-receiver.ts) and the operator's chat receiving alerts
+// (alert-receiver.ts), on loopback in Node, for the workerd
 // tests (global setup), the browser tests and the benches. State is per API key,
 // so users with their own key never see each other's. `/__control/*` steers it.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAlertReceiverStandIn } from "./alert-receiver.ts";
 import { createAppReceiverStandIn } from "./app-receiver.ts";
 import { createMailStandIn } from "./mail.ts";
 import { createStripeStandIn } from "./stripe.ts";
@@ -27,6 +29,7 @@ export function startStandIn(
 	const stripe = createStripeStandIn();
 	const mail = createMailStandIn();
 	const app = createAppReceiverStandIn();
+	const alerts = createAlertReceiverStandIn();
 	const requests: RecordedRequest[] = [];
 
 	function control(r: RecordedRequest): Answer {
@@ -84,6 +87,11 @@ export function startStandIn(
 				return ok;
 			case "/__control/app-deliveries":
 				return { status: 200, body: app.deliveries(String(body.name)) };
+			case "/__control/alerts":
+				alerts.configure(body);
+				return ok;
+			case "/__control/alert-messages":
+				return { status: 200, body: alerts.messages(String(body.name)) };
 			case "/__control/mail-calls":
 				return { status: 200, body: { calls: mail.calls(key) } };
 			default:
@@ -111,6 +119,7 @@ export function startStandIn(
 			method: req.method ?? "GET",
 			path: url.pathname,
 			query: Object.fromEntries(url.searchParams),
+			pairs: [...url.searchParams],
 			headers,
 			form,
 			json,
@@ -124,6 +133,7 @@ export function startStandIn(
 		} else {
 			requests.push(recorded);
 			if (app.handles(recorded)) answer = await app.receive(recorded);
+			else if (alerts.handles(recorded)) answer = alerts.receive(recorded);
 			else answer = mail.handles(recorded) ? await mail.send(recorded) : stripe.handle(recorded);
 			observe?.(recorded, answer);
 		}

@@ -1,5 +1,6 @@
 // Stripe's REST API as far as we call it (checkout sessions, billing portal,
-// prices, events, webhook endpoints, and the customers, subscriptions, invoices
+// prices, events, webhook endpoints (products, prices and endpoints in
+// stripe-catalog.ts), and the customers, subscriptions, invoices
 // and invoice payments money moves back through), unkind where Stripe is:
 // Checkout refuses what Stripe refuses, unknown ids are resource_missing, past the account's
 // rate it answers 429 with Retry-After (checked before idempotency, so a 429 is
@@ -13,6 +14,7 @@ import customerTemplate from "../../fixtures/stripe/customer.json" with { type: 
 import invoiceTemplate from "../../fixtures/stripe/invoice.json" with { type: "json" };
 import invoicePaymentTemplate from "../../fixtures/stripe/invoice_payment.json" with { type: "json" };
 import priceTemplate from "../../fixtures/stripe/price.json" with { type: "json" };
+import { catalogAnswer } from "./stripe-catalog.ts";
 import {
 	type Answer,
 	type CustomerSeed,
@@ -30,6 +32,7 @@ interface StripeAccount {
 	/** Idempotency key → the first request's body and its answer. */
 	idempotent: Map<string, { text: string; answer: Answer }>;
 	prices: Map<string, Json>;
+	products: Map<string, Json>;
 	endpoints: Json[];
 	/** Path prefix → how many of the next requests fail, and with which status. */
 	failures: Map<string, { times: number; status: number }>;
@@ -385,6 +388,7 @@ export function createStripeStandIn() {
 				sessions: new Map(),
 				idempotent: new Map(),
 				prices,
+				products: new Map(),
 				endpoints: [],
 				failures: new Map(),
 				events: new Map(),
@@ -415,6 +419,8 @@ export function createStripeStandIn() {
 		const failed = injected(a, path, (status) => status !== 429);
 		if (failed) return stripeError(failed, "api_error", "stand-in failure");
 		const livemode = r.key.includes("_live_");
+		const catalog = catalogAnswer(r, a, livemode);
+		if (catalog) return catalog;
 		if (path === "/v1/checkout/sessions" && method === "POST") {
 			const f = r.form;
 			const refused = refuseCheckout(f, a);
@@ -515,12 +521,6 @@ export function createStripeStandIn() {
 			const objectId = decodeURIComponent(raw);
 			const found = retrievable(a, kind).get(objectId);
 			return found ? { status: 200, body: found } : missing(OBJECT_NAMES[kind] ?? kind, objectId);
-		}
-		if (path === "/v1/webhook_endpoints" && method === "GET") {
-			return {
-				status: 200,
-				body: { object: "list", url: "/v1/webhook_endpoints", has_more: false, data: a.endpoints },
-			};
 		}
 		return stripeError(404, "invalid_request_error", `Unrecognized request URL (${method}: ${path})`);
 	}

@@ -6,6 +6,8 @@ export interface RecordedRequest {
 	method: string;
 	path: string;
 	query: Record<string, string>;
+	/** Every query pair in order: a repeated key (`lookup_keys[]`) keeps all its values. */
+	pairs?: [string, string][];
 	headers: Record<string, string>;
 	form: Record<string, string>;
 	json: unknown;
