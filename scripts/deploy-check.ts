@@ -29,9 +29,10 @@ const SECRET_NAMES = [
 	"APP_API_KEY",
 ];
 const DATABASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// 60 KiB held until refunds, disputes, trials, one-time plans and the operator's
-// app (webhooks out, the access API) came in; they cost about 5 KiB gzip.
-export const MAX_BUNDLE_GZIP_BYTES = 68 * 1024;
+// 60 KiB held until refunds, disputes, trials, one-time plans, the operator's
+// app (webhooks out, the access API), the mail guards, plans by lookup key and
+// alerts came in; together they cost about 12 KiB gzip (67.7 KiB measured).
+export const MAX_BUNDLE_GZIP_BYTES = 72 * 1024;
 const LOOPBACK = /^https?:\/\/(localhost|127\.|\[::1\])/i;
 
 export interface DeployReport {
