@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { database } from "../src/db/database";
+import { clearQuotaSpent, recordQuotaSpent } from "../src/mail/quota";
 import { adminApi, api, captureLogs, envWith, runCron, standInControl, uniqueId } from "./support/helpers";
 
 const MINUTE = 60_000;
@@ -81,6 +83,24 @@ describe("alerts to the operator", () => {
 		expect(await chat.messages("grace_days")).toEqual([
 			expect.stringMatching(/^Alert on/),
 			"Resolved on 127.0.0.1:8787: CONFIG_ERROR grace_days: PAST_DUE_GRACE_DAYS must be a number of days (0 or more)",
+		]);
+	});
+
+	it("tells when the mail provider's quota is spent, and when a send gets through again", async () => {
+		const chat = channel("slack");
+		const at = T0 + 5 * MINUTE;
+		await recordQuotaSpent(database(env.DB), "daily_quota_exceeded", at - MINUTE);
+		await runCron(at, chat.env);
+		expect(await chat.messages("mail_quota")).toEqual([
+			expect.stringMatching(
+				/^Alert on .*CONFIG_ERROR mail_quota: since .* the mail provider refuses sends \(daily_quota_exceeded\)/,
+			),
+		]);
+		await clearQuotaSpent(database(env.DB));
+		await runCron(at + MINUTE, chat.env);
+		expect(await chat.messages("mail_quota")).toEqual([
+			expect.stringMatching(/^Alert on/),
+			expect.stringMatching(/^Resolved on .*CONFIG_ERROR mail_quota/),
 		]);
 	});
 

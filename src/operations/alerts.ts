@@ -8,7 +8,7 @@ import { type AlertRow, alertRowsFor, failedJobs, saveAlert } from "../db/alerts
 import type { Db } from "../db/database";
 import { errorMessage, log } from "../log";
 import { ALERT_MAX_CHARS, ALERT_REPEAT_MS } from "../rules/alerts";
-import { deliveryCheck } from "./doctor";
+import { deliveryCheck, mailQuotaCheck } from "./doctor";
 import { appDeliveryCheck } from "./doctor-app";
 
 export interface Problem {
@@ -50,6 +50,8 @@ export async function currentProblems(deps: AlertDeps): Promise<Problem[]> {
 	if (!deliveries.ok) problems.push({ key: "webhook_deliveries", text: `no Stripe webhooks: ${deliveries.hint}` });
 	const app = await appDeliveryCheck(db, config, now);
 	if (!app.ok) problems.push({ key: "app_deliveries", text: `your app's webhooks are failing: ${app.hint}` });
+	const quota = await mailQuotaCheck(db);
+	if (!quota.ok) problems.push({ key: "mail_quota", text: `CONFIG_ERROR mail_quota: ${quota.hint}` });
 	return problems;
 }
 

@@ -28,6 +28,7 @@ afterAll(async () => {
 interface OutboxMessage {
 	to: string;
 	subject: string;
+	text: string;
 	links: string[];
 }
 
@@ -200,5 +201,24 @@ describe("a customer over time, in a browser", () => {
 		expect(await page.locator("#subscribe-again").getAttribute("href")).toMatch(/^\/\?plan=/);
 		expect(await page.locator("#manage-billing").isVisible()).toBe(true);
 		await shoot(page, "26-dashboard-ended");
+	});
+
+	it("marks a plan someone else bought with the owner's email, and keeps the stranger's name off the page", async () => {
+		const email = `owner.${Date.now()}@example.com`;
+		await paidCustomer(email, "starter");
+		const page = await newPage(browser);
+		await setPasswordIn(page, (await newestEmail(email, 1)).links[0] ?? "", PASSWORD);
+		const stranger = await apiCheckout(worker.url, email, { name: "Mallory Intruder", plan: "pro" });
+		await pay(worker.url, stranger);
+		const notice = await newestEmail(email, 2);
+		expect(notice.text).not.toContain("Mallory");
+
+		await logIn(page, email, PASSWORD);
+		await expect.poll(() => page.locator("#plans .plan-item").count()).toBe(2);
+		const added = page.locator(`.plan-item[data-crn="${stranger.crn}"] .plan-added`);
+		expect(await added.textContent()).toContain("Not you? Ask support to remove it.");
+		expect(await page.locator("body").textContent()).not.toContain("Mallory");
+		expect(await page.locator("body").textContent()).toContain("Welcome back, Grace Hopper.");
+		await shoot(page, "27-dashboard-added-plan");
 	});
 });
