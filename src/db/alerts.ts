@@ -4,7 +4,8 @@
 import { desc, eq, inArray, or } from "drizzle-orm";
 import { JOB } from "../rules/job-states";
 import type { Db } from "./database";
-import { alerts, clients, jobs } from "./schema";
+import { clients, jobs } from "./schema";
+import { alerts } from "./schema-service";
 
 export type AlertRow = typeof alerts.$inferSelect;
 

@@ -2,7 +2,7 @@
 // Stripe's list of Checkout Sessions. Stored as JSON text.
 import { eq } from "drizzle-orm";
 import type { Db } from "./database";
-import { cursors } from "./schema";
+import { cursors } from "./schema-service";
 
 export async function readCursor(db: Db, name: string): Promise<unknown> {
 	const row = await db.select({ value: cursors.value }).from(cursors).where(eq(cursors.name, name)).get();

@@ -4,7 +4,8 @@
 import { and, desc, eq, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type { LinkPurpose } from "../rules/links";
 import type { Db } from "./database";
-import { linkSends, passwordTokens, users } from "./schema";
+import { passwordTokens, users } from "./schema";
+import { linkSends } from "./schema-service";
 
 export async function insertPasswordToken(
 	db: Db,

@@ -13,6 +13,7 @@ import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedSql, seedTables } from "../../scripts/seed-sql.ts";
 import * as schema from "../../src/db/schema.ts";
+import * as serviceSchema from "../../src/db/schema-service.ts";
 
 const run = promisify(execFile);
 const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
@@ -43,7 +44,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe("npm run seed", () => {
 	it("names only columns the drizzle schema declares", () => {
 		const tables = new Map(
-			Object.values(schema)
+			Object.values({ ...schema, ...serviceSchema })
 				.filter((v) => is(v, SQLiteTable))
 				.map((t) => {
 					const config = getTableConfig(t);
