@@ -299,6 +299,28 @@ describe("access.changed, from the same batch as its cause", () => {
 		expect(cleared).toBeNull();
 	});
 
+	it("tells the app when a grace period runs out, though no event arrives to say so", async () => {
+		const app = appEnv();
+		const { client } = await onboarded(app);
+		await app.run("app_webhook");
+		await postWebhook(payloadOf(renewalInvoice("invoice.payment_failed", client)), { env: app.env });
+		await app.run("app_sync");
+		await app.run("app_webhook");
+		app.sent.splice(0);
+		// Eight days on: the default seven days of grace have passed since the first failure.
+		await env.DB.prepare("update clients set past_due_since = past_due_since - ? where id = ?")
+			.bind(8 * 86_400_000, client.clientId)
+			.run();
+		await runCron(Date.now(), app.env);
+		expect(app.sent.map((m) => m.body)).toContainEqual({ type: "app_sync", clientId: client.clientId });
+		await app.run("app_sync");
+		await app.run("app_webhook");
+		expect(JSON.parse((await app.deliveries()).at(-1)?.body ?? "{}")).toMatchObject({
+			type: "access.changed",
+			data: { access: "suspended", reason: "grace_over", previous_access: "past_due" },
+		});
+	});
+
 	it("sends nothing when a repeated event changes nothing the app knows", async () => {
 		const app = appEnv();
 		const { client } = await onboarded(app);

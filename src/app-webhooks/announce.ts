@@ -62,7 +62,8 @@ export async function syncAccess(deps: AnnounceDeps, clientId: string): Promise<
 		plan.announcedAccess !== access || plan.announcedReason !== reason || plan.announcedPlanCode !== plan.planCode;
 	if (!target || !plan.userId || !plan.email || !changed) {
 		await announce(db, clientId, told, plan.accessDirtyAt, null, now);
-		return changed && target && plan.userId ? "sent" : "unchanged";
+		// Recorded as told even when nothing goes out: no webhook configured, or a plan not onboarded yet.
+		return changed ? "skipped" : "unchanged";
 	}
 	const delivery = newDelivery(
 		"access.changed",

@@ -2,7 +2,7 @@
 // (`access_dirty_at`) that a change to its access leaves in the same batch. A
 // delivery row is written in one batch with what it announces (the plan's
 // `announced_*`), so the app is told each change once, and none is lost.
-import { and, desc, eq, gte, isNotNull, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNotNull, lte, sql } from "drizzle-orm";
 import type { Db } from "./database";
 import { PLAN_FACTS } from "./plan-facts";
 import { appDeliveries, clients, users } from "./schema";
@@ -69,12 +69,11 @@ export async function announce(
 
 /** Marks a plan for the app's attention (time moved its access: a grace period ran out). */
 export async function markAccessDirty(db: Db, clientIds: string[], now: number) {
-	for (const id of clientIds) {
-		await db
-			.update(clients)
-			.set({ accessDirtyAt: now })
-			.where(and(eq(clients.id, id), sql`${clients.accessDirtyAt} is null`));
-	}
+	if (clientIds.length === 0) return;
+	await db
+		.update(clients)
+		.set({ accessDirtyAt: now })
+		.where(and(inArray(clients.id, clientIds), sql`${clients.accessDirtyAt} is null`));
 }
 
 /** The insert statement for a delivery, for a caller's own batch (provisioning's completion). */
